@@ -1,0 +1,68 @@
+"""Citizen participation platform: revise a city's Smart City strategy with its residents."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+import config
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build and wire the application; nothing is configured at import time."""
+    instance_path = os.environ.get("PARTICIPATION_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=False)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.load(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    if app.config["ENV"] != "testing":
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    from . import db, errors, security, templating
+    from .extensions import babel, csrf, limiter, login_manager
+    from .i18n import select_locale
+    from .models import load_all
+
+    load_all()
+    db.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=os.path.join(app.root_path, os.pardir, "translations"),
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+
+    from .accounts.views import bp as accounts_bp
+    from .accounts.views import init_login
+    from .api.views import bp as api_bp
+    from .mail.services import init_app as init_mail
+    from .pages.views import bp as pages_bp
+    from .strategy.views import bp as strategy_bp
+
+    init_login(app)
+    init_mail(app)
+    app.register_blueprint(strategy_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp)
+    # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

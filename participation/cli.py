@@ -1,0 +1,227 @@
+"""The ``participation`` console script: the Flask CLI of this app plus operator commands."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+from flask_babel import force_locale
+
+from . import create_app, db
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+DEFAULT_STRATEGY = Path(__file__).resolve().parent / "strategy" / "data" / "muenster-1.0.yaml"
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=lambda: create_app(), help="Operate the participation platform.")
+    cli.main(prog_name="participation")
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", (url or current_app.config["DATABASE_URL"]).replace("%", "%%"))
+    return config
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(strategy_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)
+
+
+# --- database ------------------------------------------------------------------------------
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION."""
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+@click.option("--autogenerate/--empty", default=True, show_default=True)
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration (for developers; review it before committing)."""
+    from alembic import command
+
+    config = alembic_config()
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+    command.revision(config, message=message, autogenerate=autogenerate)
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from alembic import command
+
+    command.current(alembic_config(), verbose=False)
+
+
+# --- strategy -----------------------------------------------------------------------------
+
+strategy_cli = AppGroup("strategy", help="Import and export strategy versions (YAML).")
+
+
+def _import_file(path: Path, replace: bool) -> None:
+    from .strategy.services import StrategyFileError, import_version, parse
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    session = db.session()
+    try:
+        doc = parse(text)
+        version = import_version(session, doc, replace=replace)
+        session.commit()
+    except StrategyFileError as exc:
+        session.rollback()
+        click.echo(f"{path}: {len(exc.errors)} error(s), nothing imported:", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Imported version {version.number} ({len(version.items)} items, {version.state}).")
+
+
+@strategy_cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Update an existing version in place (items matched by key).")
+def strategy_import(file: Path, replace: bool) -> None:
+    """Import a strategy version from FILE; nothing is imported if the file has errors."""
+    _import_file(file, replace)
+
+
+@strategy_cli.command("export")
+@click.argument("version")
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+def strategy_export(version: str, file: Path | None) -> None:
+    """Export VERSION as YAML to FILE (or standard output)."""
+    from .strategy.services import dump, export_document, version_by_number
+
+    session = db.session()
+    found = version_by_number(session, version)
+    if found is None:
+        raise click.ClickException(f"there is no version {version!r}")
+    text = dump(export_document(session, found))
+    if file is None:
+        click.echo(text, nl=False)
+    else:
+        file.write_text(text, encoding="utf-8")
+        click.echo(f"Exported version {version} to {file}.", err=True)
+
+
+@strategy_cli.command("seed")
+@click.option("--file", "file", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_STRATEGY,
+              show_default=True)
+def strategy_seed(file: Path) -> None:
+    """Import the shipped strategy (Münster 1.0) if the database has no version yet."""
+    import sqlalchemy as sa
+
+    from .strategy.models import StrategyVersion
+
+    if db.session().scalar(sa.select(sa.func.count()).select_from(StrategyVersion)):
+        click.echo("A strategy version exists already; nothing imported.")
+        return
+    _import_file(file, replace=False)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+users_cli = AppGroup("users", help="Accounts and roles.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--role", type=click.Choice(["resident", "moderator", "admin"]), default="resident", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create a confirmed account (for bootstrapping moderators and admins)."""
+    from wtforms.validators import ValidationError
+
+    from .accounts import passwords, services
+
+    if not password_stdin:
+        raise click.UsageError("pass the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    with force_locale("en"):  # the console speaks English
+        problem = passwords.problem(password, related=[email, name])
+    if problem:
+        raise click.ClickException(f"password not accepted: {problem}")
+    if len(name.strip()) == 0 or len(name) > 60:
+        raise click.ClickException("the name must have 1 to 60 characters")
+    try:
+        from email_validator import EmailNotValidError, validate_email
+
+        validate_email(email, check_deliverability=False)
+    except (EmailNotValidError, ValidationError) as exc:
+        raise click.ClickException(f"not a valid e-mail address: {exc}") from None
+    session = db.session()
+    try:
+        user = services.create_user(session, email, name.strip(), role, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    click.echo(f"Created {role} {user.email} (id {user.id}).")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["resident", "moderator", "admin"]))
+def users_set_role(email: str, role: str) -> None:
+    """Give an existing account another role."""
+    from .accounts import services
+
+    session = db.session()
+    user = services.user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"no account with the address {email}")
+    user.role = role
+    session.commit()
+    click.echo(f"{user.email} is now {role}.")
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+mail_cli = AppGroup("mail", help="The outbox of e-mail messages.")
+
+
+@mail_cli.command("send")
+@click.option("--watch", type=float, default=None, metavar="SECONDS",
+              help="Keep running and look for due mail every SECONDS.")
+def mail_send(watch: float | None) -> None:
+    """Deliver queued mail that is due (failed attempts are retried later with back-off)."""
+    from .mail.services import deliver_due
+
+    while True:
+        counts = deliver_due(db.session())
+        if counts["sent"] or counts["retry"] or counts["failed"] or watch is None:
+            click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
+        if watch is None:
+            break
+        time.sleep(watch)

@@ -1,0 +1,8 @@
+"""Import every model module, so ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+
+def load_all() -> None:
+    from .accounts import models as _accounts  # noqa: F401
+    from .mail import models as _mail  # noqa: F401
+    from .pages import models as _pages  # noqa: F401
+    from .strategy import models as _strategy  # noqa: F401

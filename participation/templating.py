@@ -1,0 +1,89 @@
+"""Template globals and filters shared by every page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+from . import permissions
+from .i18n import current_language
+
+# Names shown in the UI for keys stored in the database.
+DISTRICT_LABELS = {
+    "mitte": _l("Mitte"),
+    "nord": _l("Nord"),
+    "ost": _l("Ost"),
+    "west": _l("West"),
+    "suedost": _l("Südost"),
+    "hiltrup": _l("Hiltrup"),
+}
+ROLE_LABELS = {
+    "resident": _l("Resident"),
+    "moderator": _l("Moderator"),
+    "admin": _l("Administrator"),
+}
+KIND_LABELS = {
+    "vision": _l("Vision"),
+    "mission": _l("Mission statement"),
+    "coordinate": _l("Guiding coordinate"),
+    "field": _l("Field of action"),
+    "target": _l("Target picture"),
+}
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text with blank lines between paragraphs, as escaped HTML paragraphs."""
+    if not text:
+        return Markup("")
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
+        for block in blocks
+        if block
+    )
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    return format_datetime(value, fmt) if value else ""
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only paths on this site may be redirected to (no open redirects)."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.globals.update(
+        can=_Predicates(),
+        district_labels=DISTRICT_LABELS,
+        role_labels=ROLE_LABELS,
+        kind_labels=KIND_LABELS,
+        language_names=LANGUAGE_NAMES,
+        current_language=current_language,
+    )
+
+    @app.context_processor
+    def _site() -> dict:
+        return {
+            "site_name": current_app.config["SITE_NAME"],
+            "current_path": request.full_path.rstrip("?") if request else "/",
+            "static_url": lambda filename: url_for("static", filename=filename),
+        }
+
+
+class _Predicates:
+    """``can.rate(user, …)`` in templates calls ``permissions.can_rate(user, …)``."""
+
+    def __getattr__(self, name: str):
+        return permissions.TEMPLATE_PREDICATES["can_" + name]

@@ -1,0 +1,131 @@
+"""CSRF, headers, cookies, escaping and the production guard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import config
+from participation import create_app
+
+from .conftest import PASSWORD
+
+STATE_CHANGES = [
+    ("/login", {"email": "anna@example.org", "password": PASSWORD}),
+    ("/register", {"email": "x@example.org", "display_name": "X", "password": PASSWORD, "consent": "y"}),
+    ("/logout", {}),
+    ("/sprache", {"language": "en"}),
+    ("/passwort-vergessen", {"email": "anna@example.org"}),
+    ("/bestaetigung-erneut", {"email": "anna@example.org"}),
+]
+
+
+@pytest.mark.parametrize(("path", "data"), STATE_CHANGES)
+def test_every_form_needs_the_csrf_token(client, make_user, path, data):
+    make_user()
+    response = client.post(path, data=data)
+    assert response.status_code == 400
+    assert "Formular" in response.get_data(as_text=True)
+
+
+def test_logged_in_forms_need_the_csrf_token(client, make_user, login):
+    make_user()
+    login()
+    for path, data in [("/konto", {"display_name": "Evil", "language": "de"}),
+                       ("/konto/passwort", {"current_password": PASSWORD, "password": "Neues-Passwort-Kastanie-7"}),
+                       ("/konto/loeschen", {"password": PASSWORD, "confirm": "y"})]:
+        assert client.post(path, data=data).status_code == 400
+    assert client.get("/konto").status_code == 200
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+    for path in ("/api/v1/strategy", "/does-not-exist"):
+        assert "Content-Security-Policy" in client.get(path).headers
+
+
+def test_pages_have_no_inline_script_or_style_and_no_other_hosts(client):
+    for path in ("/", "/strategie", "/strategie/vision", "/register", "/login", "/seite/datenschutz"):
+        html = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
+        assert "<style" not in html and " style=" not in html, path
+        assert not re.search(r'(src|href)="(https?:)?//', html.replace('href="https://www.ldi.nrw.de', "")), path
+
+
+def test_session_cookie_flags_in_production(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARTICIPATION_ENV", "production")
+    monkeypatch.setenv("PARTICIPATION_SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("PARTICIPATION_DATABASE_URL", f"sqlite:///{tmp_path}/p.db")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["MAIL_BACKEND"] == "smtp"
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, ["PARTICIPATION_SECRET_KEY", "PARTICIPATION_DATABASE_URL"]),
+        ({"PARTICIPATION_SECRET_KEY": "change-me", "PARTICIPATION_DATABASE_URL": "sqlite://"}, ["PARTICIPATION_SECRET_KEY"]),
+        ({"PARTICIPATION_SECRET_KEY": "short-but-real"}, ["too short", "PARTICIPATION_DATABASE_URL"]),
+        ({"PARTICIPATION_SECRET_KEY": "y" * 40}, ["PARTICIPATION_DATABASE_URL"]),
+    ],
+)
+def test_production_refuses_to_start_without_secrets(monkeypatch, env, missing):
+    monkeypatch.setenv("PARTICIPATION_ENV", "production")
+    monkeypatch.delenv("PARTICIPATION_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PARTICIPATION_DATABASE_URL", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(config.ConfigError) as info:
+        create_app()
+    for name in missing:
+        assert name in str(info.value)
+
+
+def test_unknown_environment_is_refused(monkeypatch):
+    monkeypatch.setenv("PARTICIPATION_ENV", "staging")
+    with pytest.raises(config.ConfigError, match="PARTICIPATION_ENV"):
+        create_app()
+
+
+def test_development_keeps_a_generated_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARTICIPATION_ENV", "development")
+    monkeypatch.delenv("PARTICIPATION_SECRET_KEY", raising=False)
+    first = config.load(str(tmp_path))
+    second = config.load(str(tmp_path))
+    assert first["SECRET_KEY"] == second["SECRET_KEY"] and len(first["SECRET_KEY"]) >= 48
+    assert first["DATABASE_URL"] == f"sqlite:///{tmp_path}/participation.db"
+
+
+def test_user_input_is_escaped(client, mailbox):
+    name = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    response = client.submit("/register", {"email": "x@example.org", "display_name": name,
+                                           "password": "kurz", "consent": "y"})
+    html = response.get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_language_switch_is_remembered_and_safe(client):
+    response = client.submit("/sprache", {"language": "en", "next": "/strategie"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/strategie")
+    assert "HttpOnly" in response.headers["Set-Cookie"]
+    assert '<html lang="en">' in client.get("/strategie").get_data(as_text=True)
+    evil = client.submit("/sprache", {"language": "de", "next": "https://evil.example/"})
+    assert "evil" not in evil.headers["Location"]
+    assert '<html lang="de">' in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_accept_language_on_a_first_visit(client):
+    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-US,en;q=0.8"}).get_data(as_text=True)
+    assert '<html lang="de">' in client.get("/", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert '<html lang="de">' in client.get("/").get_data(as_text=True)
