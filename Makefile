@@ -20,7 +20,7 @@ install: $(STAMP)
 
 # .mo files are built, never committed.
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 migrate: install
 	$(BIN)/participation db upgrade
@@ -43,6 +43,7 @@ extract-messages: install
 
 update-messages: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python translations/fill_en.py
 
 bench: translations
 	PARTICIPATION_ENV=testing $(BIN)/python benchmarks/pages.py

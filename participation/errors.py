@@ -17,7 +17,7 @@ def messages() -> dict[int, str]:
         400: _("The request could not be understood."),
         403: _("You are not allowed to do this."),
         404: _("This page does not exist."),
-        405: _("This action is not possible this way."),
+        405: _("This kind of request is not supported here."),
         413: _("The submitted data is too large."),
         429: _("Too many attempts. Please wait a moment and try again."),
         500: _("Something went wrong on our side. Please try again later."),

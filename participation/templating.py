@@ -23,7 +23,7 @@ DISTRICT_LABELS = {
     "hiltrup": _l("Hiltrup"),
 }
 ROLE_LABELS = {
-    "resident": _l("Resident"),
+    "resident": _l("Participant"),
     "moderator": _l("Moderator"),
     "admin": _l("Administrator"),
 }

@@ -106,7 +106,7 @@ class ProfileForm(FlaskForm):
     )
     district = SelectField(
         _l("City district (optional)"),
-        choices=[SelectChoice("", _l("No answer"))]
+        choices=[SelectChoice("", _l("Prefer not to say"))]
         + [SelectChoice(key, DISTRICT_LABELS[key]) for key in DISTRICTS],
         validate_choice=True,
     )

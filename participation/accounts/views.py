@@ -162,7 +162,7 @@ def reset_password(token: str):
         services.set_password(session, checked.user, form.password.data)
         session.commit()
         _start_session(checked.user)
-        flash(_("Your new password is set. You are logged in; other sessions were ended."), "success")
+        flash(_("Your new password has been set. You are logged in here and have been logged out on all other devices."), "success")
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/reset.html", form=form), 200 if request.method == "GET" else 422
 
@@ -180,7 +180,7 @@ def profile():
             db.session(), current_user, form.display_name.data, form.language.data, form.district.data
         )
         db.session().commit()
-        flash(_("Your profile is saved."), "success")
+        flash(_("Your profile has been saved."), "success")
         response = redirect(url_for("accounts.profile"))
         _remember_language(response, current_user.language)
         return response
@@ -207,7 +207,7 @@ def change_password():
             services.set_password(db.session(), user, form.password.data)
             db.session().commit()
             _start_session(user)  # this session carries the new token; others end
-            flash(_("Your password is changed. You were logged out everywhere else."), "success")
+            flash(_("Your password has been changed. You have been logged out on all other devices."), "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(password_form=form, status=422)
 
@@ -234,7 +234,7 @@ def delete_account():
             services.delete_account(db.session(), user)
             db.session().commit()
             logout_user()
-            flash(_("Your account is deleted. Your personal data has been erased."), "success")
+            flash(_("Your account has been deleted. Your personal data has been erased."), "success")
             return redirect(url_for("strategy.home"))
         form.password.errors = [_("This is not your password.")]
     return render_template("accounts/delete.html", form=form), 200 if request.method == "GET" else 422
