@@ -6,7 +6,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -50,7 +50,12 @@ def paragraphs(text: str | None) -> Markup:
 
 
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """A UTC timestamp shown in Europe/Berlin, in the user's language."""
     return format_datetime(value, fmt) if value else ""
+
+
+def local_date(value: datetime | None, fmt: str = "long") -> str:
+    return format_date(value.astimezone(get_timezone()), fmt) if value else ""
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -64,6 +69,7 @@ def is_safe_next(target: str | None) -> bool:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.globals.update(
         can=_Predicates(),
         district_labels=DISTRICT_LABELS,

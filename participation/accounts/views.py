@@ -162,7 +162,10 @@ def reset_password(token: str):
         services.set_password(session, checked.user, form.password.data)
         session.commit()
         _start_session(checked.user)
-        flash(_("Your new password has been set. You are logged in here and have been logged out on all other devices."), "success")
+        flash(
+            _("Your new password has been set. You are logged in here and have been logged out on all other devices."),
+            "success",
+        )
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/reset.html", form=form), 200 if request.method == "GET" else 422
 
