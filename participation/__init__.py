@@ -49,9 +49,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from .accounts.views import bp as accounts_bp
     from .accounts.views import init_login
+    from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .mail.services import init_app as init_mail
     from .pages.views import bp as pages_bp
+    from .ratings.views import bp as ratings_bp
+    from .rounds.views import bp as rounds_bp
     from .strategy.views import bp as strategy_bp
 
     init_login(app)
@@ -59,8 +62,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(strategy_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(pages_bp)
-    app.register_blueprint(api_bp)
+    app.register_blueprint(rounds_bp)
+    app.register_blueprint(ratings_bp)
+    app.register_blueprint(admin_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
+    from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
+
+    app.register_blueprint(api_bp)
 
     from .cli import register_commands
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -36,6 +37,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(strategy_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(rounds_cli)
 
 
 # --- database ------------------------------------------------------------------------------
@@ -225,3 +227,142 @@ def mail_send(watch: float | None) -> None:
         if watch is None:
             break
         time.sleep(watch)
+
+
+# --- consultation rounds -----------------------------------------------------------------
+
+rounds_cli = AppGroup("rounds", help="Consultation rounds (times in Europe/Berlin).")
+CLI_DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
+
+
+class BerlinDateTime(click.ParamType):
+    """A wall-clock time in Münster, as typed by the operator; converted to UTC."""
+
+    name = "datetime"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        from .rounds.services import berlin_to_utc
+
+        for fmt in CLI_DATETIME_FORMATS:
+            try:
+                return berlin_to_utc(datetime.strptime(value.strip(), fmt))
+            except ValueError:
+                continue
+        self.fail(f"{value!r} is not a date and time like '2026-12-01 09:00'", param, ctx)
+
+
+def _berlin_text(value: datetime) -> str:
+    from .rounds.services import utc_to_berlin
+
+    return utc_to_berlin(value).strftime("%Y-%m-%d %H:%M")
+
+
+@rounds_cli.command("create")
+@click.option("--version", "version_number", required=True, help="Number of the strategy version, e.g. 1.0.")
+@click.option("--title", required=True, help="Title in German.")
+@click.option("--title-en", help="Title in English.")
+@click.option("--description", help="Description in German.")
+@click.option("--description-en", help="Description in English.")
+@click.option("--opens", required=True, type=BerlinDateTime(), help="Opening time, e.g. '2026-12-01 09:00'.")
+@click.option("--closes", required=True, type=BerlinDateTime(), help="Closing time, e.g. '2027-01-31 18:00'.")
+@click.option("--importance", is_flag=True, help="Also ask how important each item is.")
+@click.option("--results", type=click.Choice(["live", "after-close"]), default="after-close", show_default=True,
+              help="Show results while the round is open, or only after it closed.")
+@click.option("--codes-required", is_flag=True, help="Only participants with an invitation code may rate.")
+def rounds_create(version_number: str, title: str, title_en: str | None, description: str | None,
+                  description_en: str | None, opens: datetime, closes: datetime, importance: bool, results: str,
+                  codes_required: bool) -> None:
+    """Create a round on all rateable items of a version; prints only the new round's id."""
+    from .admin.forms import DESCRIPTION_MAX, TITLE_MAX
+    from .rounds.services import RoundData, RoundError, create_round, rateable_items
+    from .strategy.services import version_by_number
+
+    title = title.strip()
+    if not title or len(title) > TITLE_MAX or len(title_en or "") > TITLE_MAX:
+        raise click.ClickException(f"a title must have 1 to {TITLE_MAX} characters")
+    if len(description or "") > DESCRIPTION_MAX or len(description_en or "") > DESCRIPTION_MAX:
+        raise click.ClickException(f"a description may have at most {DESCRIPTION_MAX} characters")
+    session = db.session()
+    version = version_by_number(session, version_number)
+    if version is None:
+        raise click.ClickException(f"there is no strategy version {version_number!r}")
+    with force_locale("en"):  # the console speaks English
+        try:
+            round_ = create_round(session, RoundData(
+                version=version,
+                title_de=title,
+                title_en=(title_en or "").strip() or None,
+                description_de=description,
+                description_en=description_en,
+                opens_at=opens,
+                closes_at=closes,
+                item_ids=[item.id for item in rateable_items(session, version)],
+                asks_importance=importance,
+                results_visibility=results.replace("-", "_"),
+                participation="codes" if codes_required else "accounts",
+            ))
+        except RoundError as exc:
+            session.rollback()
+            raise click.ClickException(exc.message) from None
+    session.commit()
+    click.echo(round_.id)
+
+
+@rounds_cli.command("list")
+def rounds_list() -> None:
+    """One line per round: id, state, title, opens, closes (tab-separated, Berlin time)."""
+    from .rounds.services import rounds_for
+
+    rounds = rounds_for(db.session(), include_drafts=True)
+    if not rounds:
+        click.echo("There are no rounds.", err=True)
+    for round_ in rounds:
+        click.echo("\t".join([
+            str(round_.id), round_.state, round_.title_de, _berlin_text(round_.opens_at),
+            _berlin_text(round_.closes_at),
+        ]))
+
+
+@rounds_cli.command("codes")
+@click.argument("round_id", type=int)
+@click.option("--count", required=True, type=click.IntRange(1, 10_000), help="How many new codes (1 to 10000).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the CSV to this file instead of standard output.")
+@click.option("--base-url", help="Address of the site for the links in the CSV, e.g. https://beteiligung.example.org "
+                                 "(needed unless SERVER_NAME is configured).")
+def rounds_codes(round_id: int, count: int, output: Path | None, base_url: str | None) -> None:
+    """Generate invitation codes and write all codes of the round as CSV (for German Excel)."""
+    from .admin.services import CODE_STATES, codes_csv
+    from .rounds.services import RoundError, generate_codes, get_round
+
+    if base_url is not None and not base_url.startswith(("https://", "http://")):
+        raise click.BadParameter("give the address with https:// (or http://)", param_hint="--base-url")
+    if base_url is None and not current_app.config.get("SERVER_NAME"):
+        raise click.UsageError("the CSV links to the site: pass --base-url https://… (or set SERVER_NAME)")
+    session = db.session()
+    round_ = get_round(session, round_id)
+    if round_ is None:
+        raise click.ClickException(f"there is no round {round_id}")
+    if round_.state not in CODE_STATES:
+        raise click.ClickException(f"round {round_id} is {round_.state}: codes can only be generated until it closes")
+    with force_locale("en"):
+        try:
+            codes = generate_codes(session, round_, count)
+        except RoundError as exc:
+            session.rollback()
+            raise click.ClickException(exc.message) from None
+        text = codes_csv(session, round_, base_url=base_url.rstrip("/") if base_url else None)
+    data = text.encode("utf-8")
+    try:
+        if output is None:
+            click.echo(data, nl=False)  # bytes go to the binary stream unchanged
+        else:
+            output.write_bytes(data)
+    except OSError as exc:
+        session.rollback()  # no codes that nobody has seen
+        raise click.ClickException(f"cannot write {output}: {exc}") from None
+    session.commit()
+    where = f" to {output}" if output else ""
+    click.echo(f"Generated {len(codes)} codes for round {round_id}; wrote all of its codes{where}.", err=True)

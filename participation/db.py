@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -97,7 +97,10 @@ def _fix_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover - trivial
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock at once: a deferred one that read
+        # first would fail with "database is locked" when another writer committed meanwhile.
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def init_app(app: Flask) -> None:
@@ -111,11 +114,25 @@ def engine() -> Engine:
     return current_app.extensions["db_engine"]
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def session() -> Session:
-    """The session of the current app context, created on first use."""
+    """The session of the current app context, created on first use.
+
+    On SQLite, requests that may write (POST, PUT, DELETE) and console commands begin their
+    transaction with the write lock; page views read concurrently.
+    """
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
+        db_session = current_app.extensions["db_sessionmaker"]()
+        if db_session.get_bind().dialect.name == "sqlite" and _may_write():
+            db_session.connection(execution_options={"sqlite_immediate": True})
+        g.db_session = db_session
     return g.db_session
+
+
+def _may_write() -> bool:
+    return not has_request_context() or request.method not in READ_ONLY_METHODS
 
 
 def _close_session(_exc: BaseException | None) -> None:

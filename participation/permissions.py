@@ -7,11 +7,13 @@ stays in one file and is tested as one matrix.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import abort
 
 from .accounts.models import User
+from .db import utcnow
 
 
 def _is_user(user: Any) -> bool:
@@ -41,6 +43,53 @@ def can_administer(user: Any) -> bool:
 
 def can_moderate(user: Any) -> bool:
     return has_role(user, "moderator", "admin")
+
+
+# --- consultation rounds -------------------------------------------------------------------
+# ``now`` defaults to the current time; tests pass a frozen clock.
+
+def _state(round_: Any, now: datetime | None) -> str:
+    return round_.state_at(now or utcnow())
+
+
+def can_manage_rounds(user: Any) -> bool:
+    return has_role(user, "admin")
+
+
+def can_view_round(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    """A round is public once it opens; before that only the administration sees it."""
+    return _state(round_, now) != "draft" or has_role(user, "admin", "moderator")
+
+
+def can_take_part(user: Any, round_: Any, verified: bool = False) -> bool:
+    """Eligibility, whatever the round's state: a confirmed account, plus a code if required."""
+    return _is_user(user) and (round_.participation == "accounts" or verified)
+
+
+def can_rate(user: Any, round_: Any, verified: bool = False, now: datetime | None = None) -> bool:
+    return _state(round_, now) == "open" and can_take_part(user, round_, verified)
+
+
+def can_redeem_code(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    return _is_user(user) and _state(round_, now) == "open"
+
+
+def can_see_results(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    """Admins always; everybody else as the round promised (live, or once it has closed)."""
+    if can_manage_rounds(user):
+        return True
+    state = _state(round_, now)
+    if state == "draft":
+        return False
+    return round_.results_visibility == "live" or state in ("closed", "consolidation", "published")
+
+
+def can_edit_round(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    return can_manage_rounds(user) and _state(round_, now) == "draft"
+
+
+def can_advance_round(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    return can_manage_rounds(user) and _state(round_, now) != "published"
 
 
 def require(allowed: bool) -> None:

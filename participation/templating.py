@@ -6,7 +6,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, get_timezone
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -58,6 +58,14 @@ def local_date(value: datetime | None, fmt: str = "long") -> str:
     return format_date(value.astimezone(get_timezone()), fmt) if value else ""
 
 
+def decimal(value: float, digits: int = 1) -> str:
+    return format_decimal(value, format="#,##0." + "0" * digits) if digits else format_decimal(value, format="#,##0")
+
+
+def percent(value: float) -> str:
+    return format_percent(value, format="#,##0 %")
+
+
 def is_safe_next(target: str | None) -> bool:
     """Only paths on this site may be redirected to (no open redirects)."""
     if not target:
@@ -70,6 +78,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["decimal"] = decimal
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals.update(
         can=_Predicates(),
         district_labels=DISTRICT_LABELS,

@@ -19,6 +19,8 @@ from sqlalchemy.orm import sessionmaker
 from participation import create_app
 from participation.db import make_engine
 
+pytest_plugins = ["tests.browser_support"]
+
 ROOT = Path(__file__).resolve().parent.parent
 MUENSTER = ROOT / "participation" / "strategy" / "data" / "muenster-1.0.yaml"
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -239,3 +241,52 @@ def login(client):
         return client.submit("/login", {"email": email, "password": password, **extra})
 
     return do
+
+
+# --- consultation rounds -----------------------------------------------------------------------
+
+NOW = "2026-12-10 12:00:00+00:00"
+
+
+@pytest.fixture
+def frozen(time_machine):
+    """A clock that stands still at NOW (tests move it with frozen.move_to)."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def make_round(app, db):
+    """A round on Münster 1.0 over all 26 rateable items; its dates decide its state at NOW."""
+    from datetime import UTC, datetime
+
+    from participation.rounds import services as rounds
+    from participation.strategy.services import version_by_number
+
+    def make(state="open", importance=False, results="after_close", participation="accounts",
+             title="Beteiligungsrunde Test", keys=None):
+        version = version_by_number(db, "1.0")
+        items = rounds.rateable_items(db, version)
+        if keys is not None:
+            items = [item for item in items if item.key in keys]
+        windows = {
+            "draft": ("2026-12-20", "2027-01-31"),
+            "open": ("2026-12-01", "2027-01-31"),
+            "closed": ("2026-11-01", "2026-12-05"),
+            "consolidation": ("2026-11-01", "2026-12-05"),
+            "published": ("2026-11-01", "2026-12-05"),
+        }
+        opens, closes = (datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC) for day in windows[state])
+        data = rounds.RoundData(
+            version=version, title_de=title, title_en=None, description_de="Bitte bewerten Sie.",
+            description_en=None, opens_at=opens, closes_at=closes, item_ids=[i.id for i in items],
+            asks_importance=importance, results_visibility=results, participation=participation,
+        )
+        with app.test_request_context():
+            round_ = rounds.create_round(db, data)
+        if state in ("consolidation", "published"):
+            round_.stage = state
+        db.commit()
+        return round_
+
+    return make

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jsonschema
 import pytest
 from openapi_spec_validator import validate
@@ -20,11 +22,17 @@ def test_openapi_document_is_valid_and_describes_every_route(app, client):
     validate(spec)
     documented = set(spec["paths"])
     routes = {
-        rule.rule.removeprefix("/api/v1").replace("<number>", "{version}")
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1")).replace("{number}", "{version}")
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1")
     }
     assert routes == documented
+    # Every method of every route is documented too.
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1")).replace("{number}", "{version}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert method.lower() in spec["paths"][path], (method, path)
 
 
 def test_current_strategy_as_a_tree(client):

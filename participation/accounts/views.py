@@ -80,8 +80,13 @@ def register():
     return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
 
 
-@bp.get("/bestaetigen/<token>")
+@bp.route("/bestaetigen/<token>", methods=["GET", "POST"])
 def confirm(token: str):
+    """The link shows a button; only pressing it (POST) confirms.
+
+    So a mail scanner that opens every link cannot confirm an address on its own, and no
+    state changes by GET.
+    """
     session = db.session()
     checked = tokens.check(session, token, tokens.CONFIRM)
     if checked.status == "used":
@@ -89,6 +94,8 @@ def confirm(token: str):
         return redirect(url_for("accounts.login"))
     if checked.status != "ok" or checked.user is None:
         return render_template("accounts/bad_link.html", status=checked.status, purpose="confirm"), 400
+    if request.method == "GET":
+        return render_template("accounts/confirm.html", token=token, email=checked.user.email)
     services.confirm(session, checked.user)
     session.commit()
     _start_session(checked.user)

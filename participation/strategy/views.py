@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from .. import db, permissions
+from ..rounds.services import RATEABLE_KINDS, open_rounds, open_rounds_with_item
 from .services import (
     all_versions,
     current_version,
@@ -31,7 +32,7 @@ def home():
     session = db.session()
     version = current_version(session)
     tree = load_tree(session, version) if version else None
-    return render_template("strategy/home.html", version=version, tree=tree)
+    return render_template("strategy/home.html", version=version, tree=tree, open_rounds=open_rounds(session))
 
 
 @bp.get("/strategie")
@@ -67,6 +68,7 @@ def item(key: str, number: str | None = None):
         previous_item=previous_item,
         next_item=next_item,
         pinned=number is not None,
+        rounds=open_rounds_with_item(session, found) if found.kind in RATEABLE_KINDS else [],
     )
 
 

@@ -1,0 +1,52 @@
+"""Exports of the administration that the web and the console share."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from ..rounds.models import Round
+from ..rounds.services import codes_of, utc_to_berlin
+
+CSV_COLUMNS = ("code", "redeem_url", "redeemed", "redeemed_at")
+# Codes can only be redeemed while a round is open, so new ones make sense until it closes.
+CODE_STATES = ("draft", "open")
+
+
+def _redeem_link(base_url: str | None) -> Callable[[int, str], str]:
+    if base_url is None:  # the current request's address, or SERVER_NAME
+        return lambda round_id, code: url_for("rounds.redeem", round_id=round_id, code=code, _external=True)
+    parts = urlsplit(base_url)
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+    return lambda round_id, code: adapter.build(
+        "rounds.redeem", {"round_id": round_id, "code": code}, force_external=True
+    )
+
+
+def codes_csv(db: Session, round_: Round, base_url: str | None = None) -> str:
+    """The round's invitation codes for a mail merge, as German Excel opens CSV files.
+
+    Excel needs the byte order mark to read UTF-8 and, in a German locale, ``;`` between
+    columns; rows end in CRLF. The links point to ``base_url`` (the console's ``--base-url``),
+    else to the address of the current request or SERVER_NAME.
+    """
+    link = _redeem_link(base_url)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    yes, no = _("yes"), _("no")
+    for code in codes_of(db, round_):
+        redeemed_at = utc_to_berlin(code.redeemed_at).strftime("%Y-%m-%d %H:%M") if code.redeemed_at else ""
+        writer.writerow([
+            code.code,
+            link(round_.id, code.code),
+            yes if code.redeemed_by_id is not None else no,
+            redeemed_at,
+        ])
+    return "\ufeff" + buffer.getvalue()

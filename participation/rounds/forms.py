@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+
+class RedeemCodeForm(FlaskForm):
+    code = StringField(
+        _l("Invitation code"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(message=_l("Please enter the code from your letter.")),
+            Length(max=40, message=_l("This code is too long.")),
+        ],
+    )

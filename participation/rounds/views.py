@@ -1,0 +1,175 @@
+"""Public pages of consultation rounds: overview, an item to rate, results, codes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import db, permissions
+from ..ratings import scales
+from ..ratings.services import ratings_of
+from ..results.services import QuestionResult, participant_count, round_results
+from ..strategy.models import StrategyItem
+from .forms import RedeemCodeForm
+from .models import Round
+from .services import (
+    RoundError,
+    code_counts,
+    get_round,
+    grouped,
+    is_verified,
+    redeem_code,
+    rounds_for,
+    scope_items,
+)
+
+bp = Blueprint("rounds", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _helpers() -> dict:
+    return {"scale_label": scales.label}
+SORTS = ("order", "agreement", "importance", "participation")
+
+
+def _round_or_404(round_id: int) -> Round:
+    round_ = get_round(db.session(), round_id)
+    if round_ is None or not permissions.can_view_round(current_user, round_):
+        abort(404)
+    return round_
+
+
+def _participant_context(round_: Round) -> dict:
+    """What the page needs to know about the visitor's part in the round (two queries at most)."""
+    session = db.session()
+    verified = is_verified(session, current_user, round_) if current_user.is_authenticated else False
+    return {
+        "verified": verified,
+        "can_rate": permissions.can_rate(current_user, round_, verified=verified),
+        "eligible": permissions.can_take_part(current_user, round_, verified=verified),
+        "can_see_results": permissions.can_see_results(current_user, round_),
+    }
+
+
+@bp.get("/runden")
+def index():
+    include_drafts = permissions.has_role(current_user, "admin", "moderator")
+    return render_template("rounds/index.html", rounds=rounds_for(db.session(), include_drafts))
+
+
+@bp.get("/runden/<int:round_id>")
+def show(round_id: int):
+    round_ = _round_or_404(round_id)
+    session = db.session()
+    items = scope_items(session, round_)
+    mine = ratings_of(session, round_, current_user)
+    total_codes, _redeemed = code_counts(session, round_)
+    groups = grouped(items)
+    group_done = {
+        group.key: sum(1 for item in group.items if "agreement" in mine.get(item.id, {})) for group in groups
+    }
+    return render_template(
+        "rounds/show.html", round=round_, groups=groups, group_done=group_done, items=items, mine=mine,
+        rated=sum(group_done.values()),
+        has_codes=total_codes > 0, code_form=RedeemCodeForm(), **_participant_context(round_),
+    )
+
+
+def _next_unrated(items: list[StrategyItem], current: StrategyItem, mine: dict) -> StrategyItem | None:
+    """The next item without an agreement rating, after this one (wrapping round)."""
+    index = next(i for i, item in enumerate(items) if item.id == current.id)
+    for item in items[index + 1:] + items[:index]:
+        if "agreement" not in mine.get(item.id, {}):
+            return item
+    return None
+
+
+@bp.get("/runden/<int:round_id>/<path:key>")
+def item(round_id: int, key: str):
+    round_ = _round_or_404(round_id)
+    session = db.session()
+    items = scope_items(session, round_)
+    current = next((i for i in items if i.key == key), None)
+    if current is None:
+        abort(404)
+    mine = ratings_of(session, round_, current_user)
+    context = _participant_context(round_)
+    results = None
+    if context["can_see_results"]:
+        found = round_results(session, round_, item_id=current.id).get(current.id, {})
+        results = {q: found.get(q) or QuestionResult(q) for q in round_.questions}
+    position = next(i for i, entry in enumerate(items) if entry.id == current.id)
+    return render_template(
+        "rounds/item.html", round=round_, item=current, mine=mine.get(current.id, {}),
+        rated=sum(1 for entry in items if "agreement" in mine.get(entry.id, {})), total=len(items),
+        position=position + 1,
+        previous_item=items[position - 1] if position > 0 else None,
+        next_item=items[position + 1] if position + 1 < len(items) else None,
+        next_unrated=_next_unrated(items, current, mine), results=results, scales=scales,
+        just_saved=request.args.get("saved") == "1", **context,
+    )
+
+
+@bp.route("/runden/<int:round_id>/code", methods=["GET", "POST"])
+@login_required
+def redeem(round_id: int):
+    round_ = _round_or_404(round_id)
+    form = RedeemCodeForm(code=request.args.get("code", ""))
+    session = db.session()
+    if is_verified(session, current_user, round_):
+        flash(_("You are a verified participant of this round."), "info")
+        return redirect(url_for("rounds.show", round_id=round_id))
+    if not permissions.can_redeem_code(current_user, round_):
+        flash(_("Codes can only be redeemed while the round is open."), "error")
+        return redirect(url_for("rounds.show", round_id=round_id))
+    if form.validate_on_submit():
+        try:
+            redeem_code(session, round_, current_user, form.code.data)
+        except RoundError as error:
+            session.rollback()
+            form.code.errors = [error.message]
+        else:
+            session.commit()
+            flash(_("Thank you! Your code is redeemed: you take part as a verified participant."), "success")
+            return redirect(url_for("rounds.show", round_id=round_id))
+    status = 200 if request.method == "GET" else 422
+    return render_template("rounds/redeem.html", round=round_, form=form), status
+
+
+def _sort_key(sort: str, results: dict):
+    def mean(item: StrategyItem, question: str) -> float:
+        result = results.get(item.id, {}).get(question)
+        return result.mean if result is not None and result.mean is not None else -1.0
+
+    if sort == "agreement":
+        return lambda item: -mean(item, "agreement")
+    if sort == "importance":
+        return lambda item: -mean(item, "importance")
+    if sort == "participation":
+        return lambda item: -(results.get(item.id, {}).get("agreement") or QuestionResult("agreement")).n
+    return None
+
+
+@bp.get("/runden/<int:round_id>/ergebnisse")
+def results(round_id: int):
+    round_ = _round_or_404(round_id)
+    if not permissions.can_see_results(current_user, round_):
+        return render_template("rounds/results_hidden.html", round=round_), 403
+    session = db.session()
+    verified_only = request.args.get("verified") == "1"
+    sort = request.args.get("sort", "order")
+    if sort not in SORTS or (sort == "importance" and not round_.asks_importance):
+        sort = "order"
+    items = scope_items(session, round_)
+    found = round_results(session, round_, verified_only=verified_only)
+    key = _sort_key(sort, found)
+    ordered = sorted(items, key=key) if key else items
+    total_codes, redeemed = code_counts(session, round_)
+    return render_template(
+        "rounds/results.html", round=round_, items=ordered, sort=sort, verified_only=verified_only,
+        results={item.id: {q: found.get(item.id, {}).get(q) or QuestionResult(q) for q in round_.questions}
+                 for item in items},
+        participants=participant_count(session, round_, verified_only=verified_only),
+        has_verified=redeemed > 0 or total_codes > 0, scales=scales,
+    )
