@@ -49,9 +49,17 @@ def paragraphs(text: str | None) -> Markup:
     )
 
 
+# Date and time to the minute, as people write them ("20.11.2026, 09:00 Uhr").
+MINUTE_PATTERNS = {"de": "dd.MM.yyyy, HH:mm 'Uhr'", "en": "d MMM yyyy, HH:mm"}
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """A UTC timestamp shown in Europe/Berlin, in the user's language."""
-    return format_datetime(value, fmt) if value else ""
+    if not value:
+        return ""
+    if fmt == "medium":
+        fmt = MINUTE_PATTERNS.get(current_language(), MINUTE_PATTERNS["en"])
+    return format_datetime(value, fmt)
 
 
 def local_date(value: datetime | None, fmt: str = "long") -> str:
