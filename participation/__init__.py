@@ -50,6 +50,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .accounts.views import bp as accounts_bp
     from .accounts.views import init_login
     from .admin.views import bp as admin_bp
+    from .comments.views import bp as comments_bp
+    from .moderation.views import bp as moderation_bp
     from .api.views import bp as api_bp
     from .mail.services import init_app as init_mail
     from .pages.views import bp as pages_bp
@@ -65,6 +67,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(rounds_bp)
     app.register_blueprint(ratings_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(moderation_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
     from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
 

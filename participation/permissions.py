@@ -67,7 +67,7 @@ def can_take_part(user: Any, round_: Any, verified: bool = False) -> bool:
 
 
 def can_rate(user: Any, round_: Any, verified: bool = False, now: datetime | None = None) -> bool:
-    return _state(round_, now) == "open" and can_take_part(user, round_, verified)
+    return _state(round_, now) == "open" and can_take_part(user, round_, verified) and not _blocked(user, now)
 
 
 def can_redeem_code(user: Any, round_: Any, now: datetime | None = None) -> bool:
@@ -90,6 +90,57 @@ def can_edit_round(user: Any, round_: Any, now: datetime | None = None) -> bool:
 
 def can_advance_round(user: Any, round_: Any, now: datetime | None = None) -> bool:
     return can_manage_rounds(user) and _state(round_, now) != "published"
+
+
+# --- discussion and moderation -------------------------------------------------------------
+
+def _blocked(user: Any, now: datetime | None) -> bool:
+    return _is_user(user) and user.is_blocked(now or utcnow())
+
+
+def can_write(user: Any, now: datetime | None = None) -> bool:
+    """A confirmed account that is not blocked: blocked people can read but not write."""
+    return _is_user(user) and not _blocked(user, now)
+
+
+def can_comment(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    return can_write(user, now) and _state(round_, now) == "open"
+
+
+def _is_author(user: Any, comment: Any) -> bool:
+    return _is_user(user) and comment.author_id == user.id
+
+
+def can_edit_comment(user: Any, comment: Any, round_: Any, now: datetime | None = None) -> bool:
+    return (_is_author(user, comment) and can_comment(user, round_, now)
+            and comment.state in ("visible", "pending"))
+
+
+def can_delete_comment(user: Any, comment: Any, now: datetime | None = None) -> bool:
+    """Authors may always take back what they wrote, unless a moderator hid it already."""
+    return _is_author(user, comment) and comment.state in ("visible", "pending")
+
+
+def can_mark_helpful(user: Any, comment: Any, round_: Any, now: datetime | None = None) -> bool:
+    return (can_comment(user, round_, now) and not _is_author(user, comment)
+            and comment.state == "visible")
+
+
+def can_report(user: Any, comment: Any, now: datetime | None = None) -> bool:
+    """Reports are possible after the round too: unlawful content must go at any time."""
+    return can_write(user, now) and not _is_author(user, comment) and comment.state == "visible"
+
+
+def can_view_revisions(user: Any) -> bool:
+    return can_moderate(user)
+
+
+def can_block(user: Any, target: Any) -> bool:
+    return can_moderate(user) and getattr(target, "role", None) == "resident" and target is not user
+
+
+def can_view_audit_log(user: Any) -> bool:
+    return has_role(user, "admin")
 
 
 def require(allowed: bool) -> None:

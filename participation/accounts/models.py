@@ -43,6 +43,8 @@ class User(UserMixin, Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by a moderator's block (a far-future date for good); blocked people read but cannot write.
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -62,3 +64,6 @@ class User(UserMixin, Base):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    def is_blocked(self, now: datetime) -> bool:
+        return self.blocked_until is not None and self.blocked_until > now

@@ -16,6 +16,7 @@ STAGES = ("scheduled", "consolidation", "published")
 STATES = ("draft", "open", "closed", "consolidation", "published")
 RESULTS_VISIBILITY = ("live", "after_close")
 PARTICIPATION = ("accounts", "codes")
+MODERATION = ("post", "pre")  # comments live at once, or after a moderator approved them
 QUESTIONS = ("agreement", "importance")
 
 
@@ -42,6 +43,11 @@ class Round(Base):
     participation: Mapped[str] = mapped_column(
         enum_column(PARTICIPATION, "round_participation"), default="accounts", server_default="accounts"
     )
+    moderation: Mapped[str] = mapped_column(
+        enum_column(MODERATION, "round_moderation"), default="post", server_default="post"
+    )
+    # This many reports from different people hide a comment until a moderator looks at it.
+    report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when an administrator ended the round before its closing date.
     closed_early_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

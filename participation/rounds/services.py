@@ -143,11 +143,15 @@ class RoundData:
     asks_importance: bool = False
     results_visibility: str = "after_close"
     participation: str = "accounts"
+    moderation: str = "post"  # "pre": comments wait for approval
+    report_threshold: int = 3  # reports from different people that hide a comment until reviewed
 
 
 def _check(db: Session, data: RoundData) -> list[StrategyItem]:
     if data.version.state != "published":
         raise RoundError("version_not_published", _("Rounds can only ask about a published strategy version."))
+    if not 1 <= data.report_threshold <= 100:
+        raise RoundError("bad_threshold", _("Choose a number of reports from 1 to 100."))
     if data.closes_at <= data.opens_at:
         raise RoundError("closes_before_opening", _("The closing time must be after the opening time."))
     allowed = {item.id: item for item in rateable_items(db, data.version)}
@@ -171,6 +175,8 @@ def _apply(round_: Round, data: RoundData, items: list[StrategyItem]) -> None:
     round_.asks_importance = data.asks_importance
     round_.results_visibility = data.results_visibility
     round_.participation = data.participation
+    round_.moderation = data.moderation
+    round_.report_threshold = data.report_threshold
     existing = {entry.item_id: entry for entry in round_.scope}
     round_.scope = [
         existing.get(item.id) or RoundItem(item_id=item.id) for item in items
