@@ -114,6 +114,10 @@ def load(instance_path: str) -> dict:
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "10 per minute; 100 per hour"),
         "RATELIMIT_LOGIN_PER_ACCOUNT": _env("RATELIMIT_LOGIN_PER_ACCOUNT", "20 per hour"),
         "RATELIMIT_MAIL": _env("RATELIMIT_MAIL", "5 per minute; 30 per hour"),
+        # Per account, shared by the forms and the JSON API.
+        "RATELIMIT_COMMENTS": _env("RATELIMIT_COMMENTS", "10 per minute; 60 per hour"),
+        "RATELIMIT_REPORTS": _env("RATELIMIT_REPORTS", "10 per hour"),
+        "RATELIMIT_HELPFUL": _env("RATELIMIT_HELPFUL", "60 per minute"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Languages and time
         "LANGUAGES": ("de", "en"),

@@ -7,8 +7,14 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 import config
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -34,6 +40,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .models import load_all
 
     load_all()
+    # Ids in URLs beyond what the database stores are simply unknown (404), not a 500.
+    app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     babel.init_app(
         app,
@@ -50,10 +58,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .accounts.views import bp as accounts_bp
     from .accounts.views import init_login
     from .admin.views import bp as admin_bp
-    from .comments.views import bp as comments_bp
-    from .moderation.views import bp as moderation_bp
     from .api.views import bp as api_bp
+    from .comments.views import bp as comments_bp
     from .mail.services import init_app as init_mail
+    from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
     from .ratings.views import bp as ratings_bp
     from .rounds.views import bp as rounds_bp

@@ -271,9 +271,13 @@ def _berlin_text(value: datetime) -> str:
 @click.option("--results", type=click.Choice(["live", "after-close"]), default="after-close", show_default=True,
               help="Show results while the round is open, or only after it closed.")
 @click.option("--codes-required", is_flag=True, help="Only participants with an invitation code may rate.")
+@click.option("--pre-moderation", is_flag=True,
+              help="Comments are shown only after a moderator approved them (default: at once).")
+@click.option("--report-threshold", type=click.IntRange(1, 100), default=3, show_default=True, metavar="N",
+              help="Reports from different people that hide a comment until a moderator looks at it.")
 def rounds_create(version_number: str, title: str, title_en: str | None, description: str | None,
                   description_en: str | None, opens: datetime, closes: datetime, importance: bool, results: str,
-                  codes_required: bool) -> None:
+                  codes_required: bool, pre_moderation: bool, report_threshold: int) -> None:
     """Create a round on all rateable items of a version; prints only the new round's id."""
     from .admin.forms import DESCRIPTION_MAX, TITLE_MAX
     from .rounds.services import RoundData, RoundError, create_round, rateable_items
@@ -302,6 +306,8 @@ def rounds_create(version_number: str, title: str, title_en: str | None, descrip
                 asks_importance=importance,
                 results_visibility=results.replace("-", "_"),
                 participation="codes" if codes_required else "accounts",
+                moderation="pre" if pre_moderation else "post",
+                report_threshold=report_threshold,
             ))
         except RoundError as exc:
             session.rollback()

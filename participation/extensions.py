@@ -4,7 +4,7 @@ from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 babel = Babel()
@@ -28,3 +28,19 @@ def login_account_key() -> str:
 def config_limit(name: str):
     """A limit string read from the app config at request time (so tests and operators set it)."""
     return lambda: current_app.config[name]
+
+
+def account_key() -> str:
+    """Rate-limit key for writing: the account, so one person cannot spread out over addresses."""
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return get_remote_address()
+
+
+# Writing in the discussion, counted per account across the forms and the JSON API.
+comment_limit = limiter.shared_limit(config_limit("RATELIMIT_COMMENTS"), scope="comments",
+                                     key_func=account_key, methods=["POST"])
+report_limit = limiter.shared_limit(config_limit("RATELIMIT_REPORTS"), scope="reports",
+                                    key_func=account_key, methods=["POST"])
+helpful_limit = limiter.shared_limit(config_limit("RATELIMIT_HELPFUL"), scope="helpful",
+                                     key_func=account_key, methods=["POST", "DELETE"])

@@ -103,7 +103,13 @@ def can_write(user: Any, now: datetime | None = None) -> bool:
     return _is_user(user) and not _blocked(user, now)
 
 
-def can_comment(user: Any, round_: Any, now: datetime | None = None) -> bool:
+def can_comment(user: Any, round_: Any, verified: bool = False, now: datetime | None = None) -> bool:
+    """Writing comments is taking part: the round's eligibility rule applies (codes)."""
+    return (can_write(user, now) and _state(round_, now) == "open"
+            and (round_.participation == "accounts" or verified))
+
+
+def _can_act_in_open_round(user: Any, round_: Any, now: datetime | None) -> bool:
     return can_write(user, now) and _state(round_, now) == "open"
 
 
@@ -112,7 +118,7 @@ def _is_author(user: Any, comment: Any) -> bool:
 
 
 def can_edit_comment(user: Any, comment: Any, round_: Any, now: datetime | None = None) -> bool:
-    return (_is_author(user, comment) and can_comment(user, round_, now)
+    return (_is_author(user, comment) and _can_act_in_open_round(user, round_, now)
             and comment.state in ("visible", "pending"))
 
 
@@ -122,7 +128,7 @@ def can_delete_comment(user: Any, comment: Any, now: datetime | None = None) -> 
 
 
 def can_mark_helpful(user: Any, comment: Any, round_: Any, now: datetime | None = None) -> bool:
-    return (can_comment(user, round_, now) and not _is_author(user, comment)
+    return (_can_act_in_open_round(user, round_, now) and not _is_author(user, comment)
             and comment.state == "visible")
 
 

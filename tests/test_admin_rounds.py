@@ -100,7 +100,7 @@ def test_new_round_form_offers_every_rateable_item_checked_in_groups(client, adm
     fields = {str(escape(item.parent.title_en or item.parent.title_de)) for item in items if item.parent is not None}
     assert len(fields) == 6
     assert legends == ["Items in scope", "Guiding coordinates", *sorted(fields, key=legends.index), "Results",
-                       "Who may take part"]
+                       "Who may take part", "Comments"]
     assert 'type="datetime-local"' in html
     assert 'value="after_close" checked' in html or 'checked id="results_visibility-1"' in html
 

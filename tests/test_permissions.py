@@ -9,6 +9,7 @@ from flask_login import AnonymousUserMixin
 
 from participation import permissions
 from participation.accounts.models import User
+from participation.comments.models import Comment
 from participation.rounds.models import Round
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
@@ -102,3 +103,54 @@ def test_deleted_accounts_cannot_rate():
     user = person("resident")
     user.deleted_at = NOW
     assert not permissions.can_rate(user, round_in("open"), now=NOW)
+
+
+# --- discussion: visitor, resident, blocked resident, author, moderator, admin × round state ----
+DISCUSSION_ROLES = ["visitor", "resident", "blocked", "author", "moderator", "admin"]
+
+
+def discussion_person(role: str):
+    if role == "visitor":
+        return AnonymousUserMixin()
+    user = User(id={"author": 7}.get(role, 1), email="x@example.org", display_name="X", session_token="t",
+                role=role if role in ("moderator", "admin") else "resident", confirmed_at=NOW)
+    if role == "blocked":
+        user.blocked_until = datetime(2027, 1, 1, tzinfo=UTC)
+    return user
+
+
+def a_comment(state: str = "visible") -> Comment:
+    return Comment(id=99, author_id=7, state=state, round_id=1, item_id=1)
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", DISCUSSION_ROLES)
+def test_discussion_permissions(role, state):
+    user, round_, comment = discussion_person(role), round_in(state), a_comment()
+    writer = role in ("resident", "author", "moderator", "admin")
+    open_ = state == "open"
+    assert permissions.can_comment(user, round_, now=NOW) == (writer and open_)
+    assert permissions.can_edit_comment(user, comment, round_, now=NOW) == (role == "author" and open_)
+    assert permissions.can_delete_comment(user, comment, now=NOW) == (role == "author")
+    assert permissions.can_mark_helpful(user, comment, round_, now=NOW) == (writer and open_ and role != "author")
+    assert permissions.can_report(user, comment, now=NOW) == (writer and role != "author")
+    assert permissions.can_moderate(user) == (role in ("moderator", "admin"))
+    assert permissions.can_view_audit_log(user) == (role == "admin")
+    # Blocked people read but neither write nor rate.
+    assert permissions.can_rate(user, round_, now=NOW) == (writer and open_)
+
+
+@pytest.mark.parametrize("comment_state", ["visible", "pending", "hidden", "deleted"])
+def test_comment_state_limits_actions(comment_state):
+    author, other, round_ = discussion_person("author"), discussion_person("resident"), round_in("open")
+    comment = a_comment(comment_state)
+    assert permissions.can_edit_comment(author, comment, round_, now=NOW) == (comment_state in ("visible", "pending"))
+    assert permissions.can_delete_comment(author, comment, now=NOW) == (comment_state in ("visible", "pending"))
+    assert permissions.can_mark_helpful(other, comment, round_, now=NOW) == (comment_state == "visible")
+    assert permissions.can_report(other, comment, now=NOW) == (comment_state == "visible")
+
+
+def test_a_block_ends_by_itself():
+    user = discussion_person("blocked")
+    assert not permissions.can_write(user, now=NOW)
+    assert permissions.can_write(user, now=datetime(2027, 1, 2, tzinfo=UTC))

@@ -20,7 +20,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..rounds.services import berlin_to_utc
@@ -45,6 +53,18 @@ PARTICIPATION_LABELS = {
     "accounts": _l("Anyone with a confirmed account"),
     "codes": _l("Only participants with an invitation code"),
 }
+MODERATION_LABELS = {
+    "post": _l("Live at once; moderators look afterwards (post-moderation)"),
+    "pre": _l("Only after a moderator approved them (pre-moderation)"),
+}
+REPORT_THRESHOLD_MIN, REPORT_THRESHOLD_MAX = 1, 100
+
+
+def _number_given(form, field) -> None:
+    """A number typed as blank (or as letters) gets our message; an absent field keeps its default."""
+    if field.raw_data and field.data is None:
+        field.errors[:] = []
+        raise StopValidation(_l("Please enter a whole number."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -104,6 +124,20 @@ class RoundForm(FlaskForm):
         choices=[SelectChoice(value, label) for value, label in PARTICIPATION_LABELS.items()],
         default="accounts",
         validators=[InputRequired(message=_l("Please choose who may take part."))],
+    )
+    moderation = RadioField(
+        _l("Comments"),
+        choices=[SelectChoice(value, label) for value, label in MODERATION_LABELS.items()],
+        default="post",
+    )
+    report_threshold = IntegerField(
+        _l("Reports that hide a comment until a moderator looks at it"),
+        default=3,
+        validators=[
+            _number_given,
+            NumberRange(min=REPORT_THRESHOLD_MIN, max=REPORT_THRESHOLD_MAX,
+                        message=_l("Choose a number from %(min)d to %(max)d.")),
+        ],
     )
 
     def validate_closes(self, field: DateTimeLocalField) -> None:

@@ -20,7 +20,17 @@ from ..rounds.models import Round
 from ..rounds.services import NEXT_STEP, RoundData, RoundError, ScopeGroup, berlin_to_utc, utc_to_berlin
 from ..strategy.models import StrategyVersion
 from ..strategy.services import all_versions, current_version
-from .forms import CODES_MAX, PARTICIPATION_LABELS, RESULTS_LABELS, AdvanceForm, CodesForm, RoundForm
+from .forms import (
+    CODES_MAX,
+    MODERATION_LABELS,
+    PARTICIPATION_LABELS,
+    REPORT_THRESHOLD_MAX,
+    REPORT_THRESHOLD_MIN,
+    RESULTS_LABELS,
+    AdvanceForm,
+    CodesForm,
+    RoundForm,
+)
 from .services import CODE_STATES
 from .services import codes_csv as build_codes_csv
 
@@ -45,6 +55,7 @@ ERROR_FIELDS = {
     "closes_before_opening": "closes",
     "empty_scope": "items",
     "item_not_in_version": "items",
+    "bad_threshold": "report_threshold",
 }
 
 
@@ -55,6 +66,8 @@ def _labels() -> dict:
         "step_explanations": STEP_EXPLANATIONS,
         "results_labels": RESULTS_LABELS,
         "participation_labels": PARTICIPATION_LABELS,
+        "moderation_labels": MODERATION_LABELS,
+        "report_threshold_range": (REPORT_THRESHOLD_MIN, REPORT_THRESHOLD_MAX),
         "codes_max": CODES_MAX,
     }
 
@@ -118,6 +131,8 @@ def _initial(round_: Round) -> dict:
         "asks_importance": round_.asks_importance,
         "results_visibility": round_.results_visibility,
         "participation": round_.participation,
+        "moderation": round_.moderation,
+        "report_threshold": round_.report_threshold,
     }
 
 
@@ -134,6 +149,8 @@ def _round_data(form: RoundForm, version: StrategyVersion) -> RoundData:
         asks_importance=form.asks_importance.data,
         results_visibility=form.results_visibility.data,
         participation=form.participation.data,
+        moderation=form.moderation.data,
+        report_threshold=form.report_threshold.data,
     )
 
 

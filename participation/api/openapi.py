@@ -14,6 +14,32 @@ def _localized(nullable: bool = False) -> dict:
     }
 
 
+_STANCES = ("support", "criticism", "suggestion", "question")
+_COMMENT_PROPERTIES = {
+    "id": {"type": "integer"},
+    "parent_id": {"type": ["integer", "null"], "description": "null for a top-level comment."},
+    "stance": {"type": "string", "enum": list(_STANCES)},
+    "state": {
+        "type": "string", "enum": ["visible", "pending", "hidden", "deleted"],
+        "description": "pending: waits for a moderator; only its author sees it.",
+    },
+    "body_html": {"type": "string", "description": "Sanitised HTML, rendered once when the comment was saved."},
+    "author": {"type": ["string", "null"],
+               "description": "Display name ('Deleted account' once anonymised); null for deleted comments."},
+    "author_deleted": {"type": "boolean"},
+    "created_at": {"type": "string", "format": "date-time"},
+    "edited_at": {"type": ["string", "null"], "format": "date-time"},
+    "helpful_count": {"type": "integer", "minimum": 0},
+    "reply_count": {"type": "integer", "minimum": 0, "description": "Visible replies."},
+    "is_official": {"type": "boolean", "description": "An official reply of the city."},
+    "moderation_reason": {
+        "type": ["string", "null"],
+        "enum": ["insult", "spam", "misinformation", "privacy", "off_topic", "other", None],
+        "description": "Why a moderator hid the comment (only for hidden ones).",
+    },
+    "marked_helpful": {"type": "boolean", "description": "Whether the caller marked it as helpful."},
+}
+
 SCHEMAS = {
     "LocalizedText": _localized(),
     "OptionalLocalizedText": _localized(nullable=True),
@@ -205,6 +231,83 @@ SCHEMAS = {
         "required": ["round", "key", "question", "value", "message"],
         "additionalProperties": False,
     },
+    "Comment": {
+        "type": "object",
+        "description": (
+            "A comment or reply. Hidden and deleted comments keep their place in the thread but "
+            "carry no text (body_html is empty); hidden ones give the moderation's reason."
+        ),
+        "properties": _COMMENT_PROPERTIES,
+        "required": list(_COMMENT_PROPERTIES),
+        "additionalProperties": False,
+    },
+    "CommentThread": {
+        "type": "object",
+        "description": "A top-level comment with its first replies (oldest first).",
+        "properties": {
+            **_COMMENT_PROPERTIES,
+            "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
+        },
+        "required": [*_COMMENT_PROPERTIES, "replies"],
+        "additionalProperties": False,
+    },
+    "CommentPage": {
+        "type": "object",
+        "properties": {
+            "round": {"type": "integer"},
+            "key": {"type": "string"},
+            "sort": {"type": "string", "enum": ["newest", "oldest", "helpful"]},
+            "stance": {"type": ["string", "null"], "enum": [*_STANCES, None]},
+            "comments": {"type": "array", "items": {"$ref": "#/components/schemas/CommentThread"}},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as cursor (with the same sort and stance) for the next page; null on the last.",
+            },
+        },
+        "required": ["round", "key", "sort", "stance", "comments", "next_cursor"],
+        "additionalProperties": False,
+    },
+    "CommentInput": {
+        "type": "object",
+        "properties": {
+            "body": {"type": "string", "maxLength": 3000,
+                     "description": "Markdown subset: paragraphs, emphasis, lists, links."},
+            "stance": {"type": "string", "enum": list(_STANCES)},
+            "parent_id": {"type": ["integer", "null"], "description": "The top-level comment replied to."},
+        },
+        "required": ["body", "stance"],
+        "additionalProperties": False,
+    },
+    "HelpfulState": {
+        "type": "object",
+        "properties": {
+            "comment_id": {"type": "integer"},
+            "helpful_count": {"type": "integer", "minimum": 0},
+            "marked": {"type": "boolean", "description": "Whether the caller's mark is set now."},
+        },
+        "required": ["comment_id", "helpful_count", "marked"],
+        "additionalProperties": False,
+    },
+    "ReportInput": {
+        "type": "object",
+        "properties": {
+            "reason": {"type": "string", "enum": ["insult", "spam", "misinformation", "privacy", "other"]},
+            "text": {"type": ["string", "null"], "maxLength": 1000, "description": "Required for reason other."},
+        },
+        "required": ["reason"],
+        "additionalProperties": False,
+    },
+    "StoredReport": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "comment_id": {"type": "integer"},
+            "reason": {"type": "string", "enum": ["insult", "spam", "misinformation", "privacy", "other"]},
+            "message": {"type": "string", "description": "Confirmation in the user's language."},
+        },
+        "required": ["id", "comment_id", "reason", "message"],
+        "additionalProperties": False,
+    },
     "Error": {
         "type": "object",
         "properties": {
@@ -238,6 +341,16 @@ ITEM_KEY = {
     "description": "Item key; may contain a slash, e.g. mobilitaet-verkehr/zielbild-2",
 }
 
+COMMENT_ID = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+HELPFUL_RESPONSES = {
+    "200": _json("HelpfulState", "The comment's helpful count and the caller's mark"),
+    "400": _json("Error", "The CSRF token is missing (csrf_failed)"),
+    "401": _json("Error", "Not logged in (not_logged_in)"),
+    "403": _json("Error", "Not possible: one's own comment, round not open, or blocked (not_allowed)"),
+    "404": _json("Error", "The comment does not exist (any more) (comment_not_found)"),
+    "429": _json("Error", "Too many marks in a short time (rate_limited)"),
+}
+
 
 def document(server_url: str) -> dict:
     return {
@@ -246,7 +359,8 @@ def document(server_url: str) -> dict:
             "title": "Participation platform API",
             "version": "1",
             "description": (
-                "Read the strategy and (from later versions) consultation rounds and results. "
+                "Read the strategy, consultation rounds, results and discussions; rate, comment, mark "
+                "comments as helpful and report them. "
                 "Texts come in German and English; send Accept-Language to choose the language "
                 "of error messages. Write operations use the session cookie and the CSRF token "
                 "from the page's <meta name=\"csrf-token\"> in the X-CSRFToken header."
@@ -341,6 +455,90 @@ def document(server_url: str) -> dict:
                         "403": _json("Error", "Round not open, or not eligible (round_not_open, not_eligible)"),
                         "404": _json("Error", "Unknown round, or item not in the round (item_not_in_round)"),
                         "422": _json("Error", "Unknown question or value out of range"),
+                    },
+                }
+            },
+            "/rounds/{round_id}/items/{key}/comments": {
+                "get": {
+                    "operationId": "listComments",
+                    "summary": "The discussion of an item: top-level comments with their first replies, paginated",
+                    "description": (
+                        "Visible comments, hidden and deleted ones as notices without text, and the caller's "
+                        "own comments waiting for approval. Keyset-paginated: follow next_cursor."
+                    ),
+                    "parameters": [
+                        ROUND_ID, ITEM_KEY,
+                        {"name": "sort", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": ["newest", "oldest", "helpful"], "default": "newest"}},
+                        {"name": "stance", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": list(_STANCES)}},
+                        {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+                         "description": "next_cursor of the previous page"},
+                    ],
+                    "responses": {
+                        "200": _json("CommentPage", "One page of the discussion"),
+                        "400": _json("Error", "Broken cursor (bad_cursor)"),
+                        "404": _json("Error", "Unknown round, or item not in the round (item_not_in_round)"),
+                    },
+                },
+                "post": {
+                    "operationId": "postComment",
+                    "summary": "Write a comment, or reply to a top-level comment (parent_id)",
+                    "description": (
+                        "Needs the session cookie and the CSRF token in the X-CSRFToken header. Under "
+                        "pre-moderation the comment is stored with state pending. Rate-limited per account."
+                    ),
+                    "parameters": [ROUND_ID, ITEM_KEY],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommentInput"}}},
+                    },
+                    "responses": {
+                        "201": _json("Comment", "The comment as stored, with its sanitised HTML"),
+                        "400": _json("Error", "Not JSON, or the CSRF token is missing (invalid_json, csrf_failed)"),
+                        "401": _json("Error", "Not logged in (not_logged_in)"),
+                        "403": _json("Error", "Round not open, or blocked (round_not_open, not_allowed)"),
+                        "404": _json("Error", "Unknown round or item, or the comment replied to is gone "
+                                              "(item_not_in_round, parent_not_found)"),
+                        "422": _json("Error", "empty_body, body_too_long, unknown_stance, reply_too_deep, "
+                                              "parent_elsewhere, duplicate"),
+                        "429": _json("Error", "Too many comments in a short time (rate_limited)"),
+                    },
+                },
+            },
+            "/comments/{comment_id}/helpful": {
+                "post": {
+                    "operationId": "markCommentHelpful",
+                    "summary": "Mark a comment as helpful (once per person; again is the same as once)",
+                    "parameters": [COMMENT_ID],
+                    "responses": HELPFUL_RESPONSES,
+                },
+                "delete": {
+                    "operationId": "unmarkCommentHelpful",
+                    "summary": "Take one's helpful mark back",
+                    "parameters": [COMMENT_ID],
+                    "responses": HELPFUL_RESPONSES,
+                },
+            },
+            "/comments/{comment_id}/reports": {
+                "post": {
+                    "operationId": "reportComment",
+                    "summary": "Report a comment to the moderation (once per person; not one's own)",
+                    "description": "Needs the session cookie and the CSRF token in the X-CSRFToken header.",
+                    "parameters": [COMMENT_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportInput"}}},
+                    },
+                    "responses": {
+                        "201": _json("StoredReport", "The report is stored"),
+                        "400": _json("Error", "Not JSON, or the CSRF token is missing (invalid_json, csrf_failed)"),
+                        "401": _json("Error", "Not logged in (not_logged_in)"),
+                        "403": _json("Error", "Not allowed, e.g. blocked (not_allowed)"),
+                        "404": _json("Error", "The comment does not exist (any more) (comment_not_found)"),
+                        "422": _json("Error", "own_comment, already_reported, unknown_reason, text_required, "
+                                              "text_too_long"),
+                        "429": _json("Error", "Too many reports in a short time (rate_limited)"),
                     },
                 }
             },

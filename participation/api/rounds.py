@@ -134,7 +134,7 @@ def put_rating(round_id: int, key: str):
         stored = rate(session, round_, item, current_user, payload["question"], payload["value"])
     except RoundError as error:
         session.rollback()
-        status = 403 if error.code in ("round_not_open", "not_eligible") else (
+        status = 403 if error.code in ("round_not_open", "not_eligible", "blocked") else (
             404 if error.code == "item_not_in_round" else 422)
         return json_error(status, error.code, error.message)
     session.commit()
@@ -142,3 +142,7 @@ def put_rating(round_id: int, key: str):
         "round": round_.id, "key": key, "question": stored.question, "value": stored.value,
         "message": scales.saved_message(stored.question, stored.value),
     })
+
+
+# The discussion's routes join the same blueprint (imported last: they use the helpers above).
+from . import comments as _comments  # noqa: E402, F401

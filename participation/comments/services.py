@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, selectinload
 from .. import permissions
 from ..accounts.models import User
 from ..db import utcnow
-from ..moderation.services import audit, hide_automatically
+from ..moderation.services import hide_automatically
 from ..rounds.models import Round
+from ..rounds.services import is_verified
 from ..sanitize import render_comment
 from ..strategy.models import StrategyItem
 from .models import (
@@ -51,7 +52,9 @@ class CommentError(ValueError):
 
 # --- writing --------------------------------------------------------------------------------
 
-def _clean_body(body: str) -> str:
+def _clean_body(body: object) -> str:
+    if body is not None and not isinstance(body, str):
+        raise CommentError("invalid_body", _("Please write something."))
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
         raise CommentError("empty_body", _("Please write something."))
@@ -66,7 +69,8 @@ def post_comment(
 ) -> Comment:
     if item is None:
         raise CommentError("item_not_in_round", _("This item is not part of the round."), 404)
-    if not permissions.can_comment(author, round_):
+    verified = round_.participation == "codes" and is_verified(db, author, round_)
+    if not permissions.can_comment(author, round_, verified=verified):
         if round_.state != "open":
             raise CommentError("round_not_open", _("This round is not open for comments."), 403)
         raise CommentError("not_allowed", _("You cannot write comments at the moment."), 403)
@@ -113,12 +117,23 @@ def edit_comment(db: Session, comment: Comment, author: User, body: str, round_:
     body = _clean_body(body)
     if body == comment.body:
         return comment
-    db.add(CommentRevision(comment_id=comment.id, body=comment.body, created_at=comment.edited_at or comment.created_at))
+    _keep_revision(db, comment)
     comment.body = body
     comment.body_html = render_comment(body)
     comment.edited_at = utcnow()
+    if round_.moderation == "pre" and comment.state == "visible":
+        # Under pre-moderation a changed text needs approval again.
+        comment.state = "pending"
+        if comment.parent_id is not None:
+            _count(db, comment.parent_id, "reply_count", -1)
     db.flush()
     return comment
+
+
+def _keep_revision(db: Session, comment: Comment) -> None:
+    """The wording as it was, with the time it was written, for moderators."""
+    db.add(CommentRevision(comment_id=comment.id, body=comment.body,
+                           created_at=comment.edited_at or comment.created_at))
 
 
 def delete_comment(db: Session, comment: Comment, author: User) -> Comment:
@@ -127,7 +142,7 @@ def delete_comment(db: Session, comment: Comment, author: User) -> Comment:
         raise CommentError("not_allowed", _("You cannot delete this comment."), 403)
     if comment.state == "visible" and comment.parent_id is not None:
         _count(db, comment.parent_id, "reply_count", -1)
-    db.add(CommentRevision(comment_id=comment.id, body=comment.body, created_at=comment.edited_at or comment.created_at))
+    _keep_revision(db, comment)
     comment.state = "deleted"
     comment.body = ""
     comment.body_html = ""
@@ -144,14 +159,16 @@ def set_helpful(db: Session, comment: Comment, user: User, round_: Round, helpfu
         inserted = db.execute(
             insert(HelpfulMark).values(comment_id=comment.id, user_id=user.id, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["comment_id", "user_id"])
-        ).rowcount
-        if inserted:
+            .returning(HelpfulMark.id)
+        ).scalar()  # RETURNING, not rowcount: drivers differ in what they count here
+        if inserted is not None:
             _count(db, comment.id, "helpful_count", +1)
     else:
         deleted = db.execute(
             sa.delete(HelpfulMark).where(HelpfulMark.comment_id == comment.id, HelpfulMark.user_id == user.id)
-        ).rowcount
-        if deleted:
+            .returning(HelpfulMark.id)
+        ).scalar()
+        if deleted is not None:
             _count(db, comment.id, "helpful_count", -1)
     return db.scalar(sa.select(Comment.helpful_count).where(Comment.id == comment.id))
 
@@ -170,8 +187,10 @@ def report_comment(db: Session, comment: Comment, reporter: User, reason: str, t
         raise CommentError("own_comment", _("You cannot report your own comment."))
     if not permissions.can_report(reporter, comment):
         raise CommentError("not_allowed", _("You cannot report this comment."), 403)
-    if reason not in REPORT_REASONS:
+    if not isinstance(reason, str) or reason not in REPORT_REASONS:
         raise CommentError("unknown_reason", _("Please choose a reason."))
+    if text is not None and not isinstance(text, str):
+        raise CommentError("text_invalid", _("Please describe the problem."))
     text = (text or "").strip() or None
     if reason == "other" and not text:
         raise CommentError("text_required", _("Please describe the problem."))
@@ -215,13 +234,16 @@ def decode_cursor(cursor: str | None, sort: str) -> list | None:
         raise CommentError("bad_cursor", _("This page link is not valid."), 400) from None
     if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
         raise CommentError("bad_cursor", _("This page link is not valid."), 400)
-    if sort == "helpful" and not isinstance(values[0], int):
+    if not 0 <= values[1] < 2**63 or (sort == "helpful" and not (
+            isinstance(values[0], int) and 0 <= values[0] < 2**63)):
         raise CommentError("bad_cursor", _("This page link is not valid."), 400)
     if sort != "helpful":
         try:
             values[0] = datetime.fromisoformat(values[0])
         except (TypeError, ValueError):
             raise CommentError("bad_cursor", _("This page link is not valid."), 400) from None
+        if values[0].tzinfo is None:
+            raise CommentError("bad_cursor", _("This page link is not valid."), 400)
     return values
 
 
@@ -235,7 +257,8 @@ def thread_page(
     viewer_id = getattr(viewer, "id", None)
     visible_to_viewer = Comment.state.in_(PUBLIC_STATES)
     if viewer_id:
-        visible_to_viewer = sa.or_(visible_to_viewer, sa.and_(Comment.state == "pending", Comment.author_id == viewer_id))
+        own_pending = sa.and_(Comment.state == "pending", Comment.author_id == viewer_id)
+        visible_to_viewer = sa.or_(visible_to_viewer, own_pending)
     query = (
         sa.select(Comment)
         .where(Comment.round_id == round_.id, Comment.item_id == item.id, Comment.parent_id.is_(None),
@@ -302,3 +325,39 @@ def get_comment(db: Session, comment_id: int) -> Comment | None:
     return db.get(Comment, comment_id)
 
 
+
+
+# --- "download my data" ------------------------------------------------------------------------
+
+def export_comments(db: Session, user: User) -> tuple[str, list[dict]]:
+    rows = db.execute(
+        sa.select(Comment, StrategyItem.key).join(StrategyItem, StrategyItem.id == Comment.item_id)
+        .where(Comment.author_id == user.id).order_by(Comment.created_at, Comment.id)
+    )
+    return "comments", [
+        {"id": c.id, "round": c.round_id, "item": key, "reply_to": c.parent_id, "stance": c.stance,
+         "body": c.body, "state": c.state, "created_at": c.created_at.isoformat(),
+         "edited_at": c.edited_at.isoformat() if c.edited_at else None}
+        for c, key in rows
+    ]
+
+
+def export_reports_and_marks(db: Session, user: User) -> tuple[str, dict]:
+    reports = db.scalars(sa.select(Report).where(Report.reporter_id == user.id).order_by(Report.created_at))
+    marks = db.scalars(sa.select(HelpfulMark.comment_id).where(HelpfulMark.user_id == user.id))
+    return "discussion", {
+        "reports": [{"comment": r.comment_id, "reason": r.reason, "text": r.text,
+                     "created_at": r.created_at.isoformat()} for r in reports],
+        "helpful_marks": sorted(marks),
+    }
+
+
+def _register_export() -> None:
+    from ..accounts.services import EXPORT_SECTIONS
+
+    for section in (export_comments, export_reports_and_marks):
+        if section not in EXPORT_SECTIONS:
+            EXPORT_SECTIONS.append(section)
+
+
+_register_export()

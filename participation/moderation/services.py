@@ -121,6 +121,7 @@ def restore(db: Session, comment, moderator: User, note: str | None = None) -> N
         raise ModerationError("wrong_state", _("Only hidden comments can be restored."))
     comment.state = "visible"
     comment.moderation_reason = None
+    comment.moderation_note = None  # the hiding note would otherwise outlive the decision
     comment.moderated_at = utcnow()
     comment.moderated_by_id = moderator.id
     _reply_count(db, comment, +1)
@@ -132,6 +133,14 @@ def set_official(db: Session, comment, moderator: User, official: bool) -> None:
     """Mark a comment as the city's official reply ("Antwort der Stadt"), or unmark it."""
     if comment.state == "deleted":
         raise ModerationError("wrong_state", _("This comment has been deleted."))
+    if official:
+        author = db.get(User, comment.author_id)
+        # Only the city's own people speak for the city: a resident's comment is never its answer.
+        if author is None or author.role not in ("moderator", "admin"):
+            raise ModerationError("not_staff", _("Only comments by moderators or administrators can be "
+                                                 "marked as a reply of the city."))
+    if comment.is_official == official:
+        return
     comment.is_official = official
     db.flush()
     audit(db, moderator, "comment.official" if official else "comment.unofficial", "comment", comment.id)
@@ -160,11 +169,13 @@ def block(db: Session, user: User, moderator: User, until: datetime | None, reas
 
 
 def unblock(db: Session, user: User, moderator: User, reason: str | None = None) -> None:
+    if not user.is_blocked(utcnow()):
+        raise ModerationError("not_blocked", _("This account is not blocked."))
     db.execute(sa.update(UserBlock).where(UserBlock.user_id == user.id, UserBlock.lifted_at.is_(None))
                .values(lifted_at=utcnow()))
     user.blocked_until = None
     db.flush()
-    audit(db, moderator, "user.unblocked", "user", user.id, reason)
+    audit(db, moderator, "user.unblocked", "user", user.id, (reason or "").strip() or None)
 
 
 # --- the queue, the log, the transparency page ----------------------------------------------------
@@ -173,9 +184,13 @@ QUEUE_PAGE = 25
 
 
 def queue(db: Session, round_id: int | None = None, item_id: int | None = None, reason: str | None = None,
-          page: int = 1):
-    """Comments that need a moderator: waiting for approval or with open reports, oldest first."""
+          page: int = 1, item_key: str | None = None):
+    """Comments that need a moderator: waiting for approval or with open reports, oldest first.
+
+    ``item_key`` filters by the stable key, so without a round it finds the item in every version.
+    """
     from ..comments.models import Comment, Report
+    from ..strategy.models import StrategyItem
 
     query = (
         sa.select(Comment)
@@ -186,12 +201,14 @@ def queue(db: Session, round_id: int | None = None, item_id: int | None = None, 
         query = query.where(Comment.round_id == round_id)
     if item_id:
         query = query.where(Comment.item_id == item_id)
+    if item_key:
+        query = query.where(Comment.item_id.in_(sa.select(StrategyItem.id).where(StrategyItem.key == item_key)))
     if reason:
         query = query.where(sa.exists().where(Report.comment_id == Comment.id, Report.reason == reason,
                                              Report.resolved_at.is_(None)))
     total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     comments = list(db.scalars(query.order_by(Comment.created_at, Comment.id)
-                               .offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE)))
+                               .offset((max(page, 1) - 1) * QUEUE_PAGE).limit(QUEUE_PAGE)))
     reports: dict[int, list] = {}
     if comments:
         for report in db.scalars(sa.select(Report).where(Report.comment_id.in_([c.id for c in comments]),
@@ -201,18 +218,85 @@ def queue(db: Session, round_id: int | None = None, item_id: int | None = None, 
     return comments, reports, total
 
 
+@dataclass
+class CommentContext:
+    """What a list of comments shows besides the comments: their rounds, items and earlier wordings."""
+
+    rounds: dict[int, object]
+    items: dict[int, object]
+    revisions: dict[int, list]
+
+
+def comment_context(db: Session, comments: list) -> CommentContext:
+    """Three queries for any number of comments (no query per comment)."""
+    from ..comments.models import CommentRevision
+    from ..rounds.models import Round
+    from ..strategy.models import StrategyItem
+
+    if not comments:
+        return CommentContext({}, {}, {})
+    rounds = {r.id: r for r in db.scalars(sa.select(Round).where(Round.id.in_({c.round_id for c in comments})))}
+    items = {i.id: i for i in db.scalars(sa.select(StrategyItem)
+                                         .where(StrategyItem.id.in_({c.item_id for c in comments})))}
+    revisions: dict[int, list] = {}
+    for revision in db.scalars(sa.select(CommentRevision)
+                               .where(CommentRevision.comment_id.in_([c.id for c in comments]))
+                               .order_by(CommentRevision.created_at, CommentRevision.id)):
+        revisions.setdefault(revision.comment_id, []).append(revision)
+    return CommentContext(rounds, items, revisions)
+
+
+def reports_of(db: Session, comment_id: int) -> list:
+    """Every report of a comment, open and resolved, oldest first."""
+    from ..comments.models import Report
+
+    return list(db.scalars(sa.select(Report).where(Report.comment_id == comment_id)
+                           .order_by(Report.created_at, Report.id).options(selectinload(Report.reporter))))
+
+
+def audit_of(db: Session, object_type: str, object_id: int) -> list[AuditEntry]:
+    """The decisions about one comment or account, oldest first."""
+    return list(db.scalars(sa.select(AuditEntry)
+                           .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+                           .order_by(AuditEntry.created_at, AuditEntry.id).options(selectinload(AuditEntry.actor))))
+
+
+def blocks_of(db: Session, user_id: int) -> list[UserBlock]:
+    """An account's blocks, newest first."""
+    return list(db.scalars(sa.select(UserBlock).where(UserBlock.user_id == user_id)
+                           .order_by(UserBlock.created_at.desc(), UserBlock.id.desc())))
+
+
+def comments_by(db: Session, user_id: int, limit: int = 20) -> list:
+    """An account's latest comments in every state, newest first."""
+    from ..comments.models import Comment
+
+    return list(db.scalars(sa.select(Comment).where(Comment.author_id == user_id)
+                           .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)))
+
+
+def audit_actors(db: Session) -> list[User]:
+    """The people who appear in the audit log, for its filter."""
+    return list(db.scalars(sa.select(User).where(User.id.in_(
+        sa.select(AuditEntry.actor_id).where(AuditEntry.actor_id.is_not(None)).distinct()
+    )).order_by(User.display_name, User.id)))
+
+
 def log_entries(db: Session, action: str | None = None, actor_id: int | None = None,
-                object_type: str | None = None, page: int = 1, page_size: int = 50):
+                object_type: str | None = None, page: int = 1, page_size: int = 50, automatic: bool = False):
+    """The audit log, newest first; ``automatic`` keeps only what the system did by itself."""
     query = sa.select(AuditEntry).options(selectinload(AuditEntry.actor))
     if action:
         query = query.where(AuditEntry.action == action)
-    if actor_id:
+    if automatic:
+        query = query.where(AuditEntry.actor_id.is_(None))
+    elif actor_id:
         query = query.where(AuditEntry.actor_id == actor_id)
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     entries = list(db.scalars(query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-                              .offset((page - 1) * page_size).limit(page_size)))
+                              .offset((max(page, 1) - 1) * page_size).limit(page_size)))
     return entries, total
 
 

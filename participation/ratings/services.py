@@ -43,6 +43,8 @@ def check_can_rate(db: Session, round_: Round, item: StrategyItem | None, user: 
         raise RoundError("item_not_in_round", _("This item is not part of the round."))
     if round_.state != "open":
         raise RoundError("round_not_open", _("This round is not open for ratings."))
+    if getattr(user, "is_authenticated", False) and user.is_blocked(utcnow()):
+        raise RoundError("blocked", _("Your account is blocked: you can read, but not take part for now."))
     verified = is_verified(db, user, round_) if round_.participation == "codes" else False
     if not permissions.can_rate(user, round_, verified=verified):
         raise RoundError("not_eligible", _("You cannot take part in this round."))

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import db, permissions
+from ..comments.discussion import discussion
+from ..comments.forms import CommentForm
 from ..ratings import scales
 from ..ratings.services import ratings_of
 from ..results.services import QuestionResult, participant_count, round_results
@@ -34,6 +36,8 @@ SORTS = ("order", "agreement", "importance", "participation")
 
 
 def _round_or_404(round_id: int) -> Round:
+    if round_id >= 2**63:  # beyond any id; the database driver would fail on it
+        abort(404)
     round_ = get_round(db.session(), round_id)
     if round_ is None or not permissions.can_view_round(current_user, round_):
         abort(404)
@@ -87,7 +91,14 @@ def _next_unrated(items: list[StrategyItem], current: StrategyItem, mine: dict) 
 
 @bp.get("/runden/<int:round_id>/<path:key>")
 def item(round_id: int, key: str):
-    round_ = _round_or_404(round_id)
+    return render_item(_round_or_404(round_id), key)
+
+
+def render_item(round_: Round, key: str, comment_form: CommentForm | None = None, status: int = 200):
+    """The item page: the text, the rating, results and the discussion.
+
+    The comment form comes refilled with its errors when writing failed (status 422).
+    """
     session = db.session()
     items = scope_items(session, round_)
     current = next((i for i in items if i.key == key), None)
@@ -107,8 +118,10 @@ def item(round_id: int, key: str):
         previous_item=items[position - 1] if position > 0 else None,
         next_item=items[position + 1] if position + 1 < len(items) else None,
         next_unrated=_next_unrated(items, current, mine), results=results, scales=scales,
-        just_saved=request.args.get("saved") == "1", **context,
-    )
+        just_saved=request.args.get("saved") == "1",
+        discussion=discussion(session, round_, current, current_user, request.args, comment_form or CommentForm()),
+        can_comment=permissions.can_comment(current_user, round_, verified=context["verified"]), **context,
+    ), status
 
 
 @bp.route("/runden/<int:round_id>/code", methods=["GET", "POST"])

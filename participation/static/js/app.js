@@ -49,9 +49,84 @@
     });
   }
 
+  // Text areas with a limit: show how many characters are left while typing. The visible
+  // count follows every key; screen readers hear it (aria-live) once typing pauses.
+  function addCharacterCounter(textarea) {
+    var limit = parseInt(textarea.getAttribute("maxlength"), 10);
+    var template = textarea.getAttribute("data-counter");
+    if (!limit || !template) {
+      return;
+    }
+    var visible = document.createElement("p");
+    visible.className = "char-count";
+    visible.setAttribute("aria-hidden", "true");
+    var spoken = document.createElement("p");
+    spoken.className = "visually-hidden";
+    spoken.setAttribute("aria-live", "polite");
+    var hint = document.getElementById(textarea.id + "-hint");
+    var after = hint || textarea;
+    after.parentNode.insertBefore(spoken, after.nextSibling);
+    after.parentNode.insertBefore(visible, after.nextSibling);
+    var timer = null;
+    function text() {
+      return template.replace("{num}", String(Math.max(0, limit - textarea.value.length)));
+    }
+    function update() {
+      visible.textContent = text();
+      visible.classList.toggle("is-low", limit - textarea.value.length <= limit / 10);
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        spoken.textContent = text();
+      }, 1000);
+    }
+    visible.textContent = text();
+    textarea.addEventListener("input", update);
+  }
+
+  // "Helpful" toggles: with JavaScript the mark is set or taken back through the JSON API and
+  // the button and count change in place; on any failure the plain form is sent instead.
+  function enhanceHelpfulForm(form) {
+    form.addEventListener("submit", function (event) {
+      var button = form.querySelector("button[aria-pressed]");
+      var field = form.querySelector('input[name="helpful"]');
+      var actions = form.parentNode;
+      var count = actions ? actions.querySelector("[data-helpful-count]") : null;
+      if (!button || !field || form.getAttribute("data-busy")) {
+        return;
+      }
+      event.preventDefault();
+      form.setAttribute("data-busy", "true");
+      var marking = field.value !== "0";
+      fetch(form.getAttribute("data-api-url"), {
+        method: marking ? "POST" : "DELETE",
+        credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRFToken": window.participation.csrfToken },
+      })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(String(response.status));
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          form.removeAttribute("data-busy");
+          button.setAttribute("aria-pressed", data.marked ? "true" : "false");
+          field.value = data.marked ? "0" : "1";
+          if (count) {
+            count.textContent = String(data.helpful_count);
+          }
+        })
+        .catch(function () {
+          form.submit(); // the server answers with its message
+        });
+    });
+  }
+
   // After a failed submission, move focus to the error summary so screen readers announce it.
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form.rating-form[data-rating-url]"), enhanceRatingForm);
+    Array.prototype.forEach.call(document.querySelectorAll("textarea[data-counter]"), addCharacterCounter);
+    Array.prototype.forEach.call(document.querySelectorAll("form.helpful-form[data-api-url]"), enhanceHelpfulForm);
     var summary = document.querySelector(".error-summary");
     if (summary) {
       summary.setAttribute("tabindex", "-1");

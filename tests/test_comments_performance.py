@@ -1,0 +1,72 @@
+"""An item with 10,000 comments costs the same number of queries as one with 10.
+
+Pages are keyset-paginated (no OFFSET), replies of a page come in one query, helpful and
+reply counts are counter columns: nothing is counted per comment.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from participation.accounts.models import User
+from participation.comments.models import Comment, HelpfulMark
+from participation.db import utcnow
+from participation.strategy.models import StrategyItem
+
+from .test_ratings import ITEM, QueryCounter
+
+
+def _fill(db, round_, count: int, replies_every: int = 10):
+    """``count`` top-level comments by 50 people, every tenth with three replies, in bulk."""
+    item_id = db.scalar(sa.select(StrategyItem.id).where(StrategyItem.version_id == round_.version_id,
+                                                         StrategyItem.key == ITEM))
+    now = utcnow()
+    authors = db.scalars(sa.insert(User).returning(User.id), [
+        {"email": f"c{round_.id}-{i}@example.org", "display_name": f"Person {i}", "role": "resident",
+         "language": "de", "session_token": f"s{i}", "created_at": now, "confirmed_at": now}
+        for i in range(50)
+    ]).all()
+    stances = ("support", "criticism", "suggestion", "question")
+    rows = [{"round_id": round_.id, "item_id": item_id, "author_id": authors[i % 50], "stance": stances[i % 4],
+             "body": f"Beitrag {i}", "body_html": f"<p>Beitrag {i}</p>", "state": "visible",
+             "created_at": now, "helpful_count": i % 7, "reply_count": 3 if i % replies_every == 0 else 0}
+            for i in range(count)]
+    ids = db.scalars(sa.insert(Comment).returning(Comment.id), rows).all()
+    replies = [{"round_id": round_.id, "item_id": item_id, "author_id": authors[(i + j) % 50], "parent_id": parent,
+                "stance": "support", "body": "Antwort", "body_html": "<p>Antwort</p>", "state": "visible",
+                "created_at": now}
+               for i, parent in enumerate(ids) if i % replies_every == 0 for j in range(3)]
+    if replies:
+        db.execute(sa.insert(Comment), replies)
+    db.execute(sa.insert(HelpfulMark), [{"comment_id": cid, "user_id": authors[0], "created_at": now}
+                                        for cid in ids[:200]])
+    db.commit()
+
+
+@pytest.mark.parametrize("path", [
+    "/runden/{id}/" + ITEM,
+    "/runden/{id}/" + ITEM + "?sort=helpful",
+    "/runden/{id}/" + ITEM + "?sort=oldest&stance=question",
+    "/api/v1/rounds/{id}/items/" + ITEM + "/comments",
+    "/api/v1/rounds/{id}/items/" + ITEM + "/comments?sort=helpful",
+])
+def test_ten_thousand_comments_cost_the_same_queries_as_ten(client, db, engine, frozen, make_round, make_user,
+                                                            login, path):
+    small, large = make_round(title="Klein"), make_round(title="Groß")
+    _fill(db, small, 10)
+    _fill(db, large, 10_000)
+    make_user()
+    login()
+    counts = {}
+    for round_ in (small, large):
+        url = path.format(id=round_.id)
+        client.get(url)
+        with QueryCounter(engine) as counter:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts[round_.id] = counter.count
+        html = response.get_data(as_text=True)
+        # A page never holds every comment of a large thread.
+        assert html.count("Beitrag ") <= 25
+    assert counts[small.id] == counts[large.id]
