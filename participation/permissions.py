@@ -142,7 +142,8 @@ def can_view_revisions(user: Any) -> bool:
 
 
 def can_block(user: Any, target: Any) -> bool:
-    return can_moderate(user) and getattr(target, "role", None) == "resident" and target is not user
+    return (can_moderate(user) and getattr(target, "role", None) == "resident"
+            and getattr(target, "id", None) != user.id)
 
 
 def can_view_audit_log(user: Any) -> bool:

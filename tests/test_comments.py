@@ -562,7 +562,8 @@ def test_stance_filter_keeps_to_its_stance_across_pages(client, db, frozen, make
     pages = _walk(client, f"/runden/{round_.id}/{ITEM}?sort=oldest&stance=support")
     assert [len(p) for p in pages] == [20, 3]
     assert [i for p in pages for i in p] == supporting
-    first = client.get(f"/runden/{round_.id}/{ITEM}?sort=oldest&stance=support").get_data(as_text=True)
+    first = client.get(f"/runden/{round_.id}/{ITEM}?sort=oldest&stance=support",
+                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     link = html.unescape(re.search(r'<a rel="next" href="([^"]+)">\s*Newer comments', first).group(1))
     assert "sort=oldest" in link and "stance=support" in link and "cursor=" in link
     assert '<option value="support" selected>' in first

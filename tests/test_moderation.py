@@ -124,7 +124,7 @@ def test_queue_lists_waiting_and_reported_comments_with_their_reports(
     assert "Insult</strong>: Calls people names" in html and "Bert" in html
     assert "Spam</strong>" in html and "Carla" in html
     assert "2 open reports" in html
-    assert f'href="/runden/{post_round.id}/{ITEM}#comment-{reported.id}"' in html
+    assert f'href="/runden/{post_round.id}/{ITEM}#beitrag-{reported.id}"' in html
     assert "Offene Runde" in html and "Vorab geprüft" in html
     # The waiting comment with its earlier wording.
     assert "Second wording" in html and "1 earlier version" in html and "First wording" in html
@@ -251,7 +251,7 @@ def test_hide_tells_the_author_by_mail(app, client, db, frozen, round_, people, 
     assert "Reason: Insult." in body
     assert "Please argue without insults." in body and "You are all idiots." in body
     assert "reply to this e-mail within four weeks" in body
-    assert f"http://localhost/runden/{round_.id}/{ITEM}" in body
+    assert f"http://localhost/runden/{round_.id}/{ITEM}#beitrag-{comment.id}" in body
     assert "http://localhost/seite/netiquette" in body
     assert len(mailbox.messages) == 1
 
@@ -408,6 +408,12 @@ def test_enough_reports_from_different_people_hide_a_comment(app, client, db, fr
     assert fresh(db, parent).reply_count == 0
     [entry] = audit(db, action="comment.auto_hidden")
     assert entry.actor_id is None and entry.object_id == comment.id
+
+    # A second hiding at the same moment (two reports at once) changes nothing more.
+    with app.test_request_context(method="POST"):
+        moderation.hide_automatically(db, comment)
+    db.commit()
+    assert len(audit(db, action="comment.auto_hidden")) == 1 and fresh(db, parent).reply_count == 0
 
     login(MOD)
     html = text(client.get("/moderation"))
@@ -835,34 +841,41 @@ def test_moderation_in_the_browser(live_server, open_tab, moderated_round):
         with tab.page.expect_navigation():
             tab.page.locator("main form button[type=submit]").click()
 
-    moderator = open_tab("de-DE", java_script_enabled=False)
+    moderator = open_tab("de-DE")
     log_in(moderator, "mod@example.org")
     for path in ("/moderation", f"/moderation/beitraege/{moderated_round['hidden']}",
                  f"/moderation/nutzer/{moderated_round['anna']}", f"/runden/{moderated_round['round']}/transparenz"):
         moderator.goto(path)
         moderator.check_axe()
     moderator.goto("/moderation")
+    moderator.page.locator("article.moderation-entry").first.locator("details.action-panel summary").first.click()
+    moderator.check_axe()  # with a decision panel open
     moderator.screenshot("moderation-queue")
-    assert moderator.page.locator("article.moderation-entry").count() == 3
+    moderator.assert_csp_held()
+
     # Hide the first comment by keyboard alone, without JavaScript.
-    entry = moderator.page.locator("article.moderation-entry").first
-    entry.locator("summary", has_text="Hide this comment").focus()
-    moderator.page.keyboard.press("Enter")
+    plain = open_tab("de-DE", java_script_enabled=False)
+    log_in(plain, "mod@example.org")
+    plain.goto("/moderation")
+    assert plain.page.locator("article.moderation-entry").count() == 3
+    entry = plain.page.locator("article.moderation-entry").first
+    entry.locator("details.action-panel summary").first.focus()
+    plain.page.keyboard.press("Enter")
     entry.locator("select[name=reason]").focus()
     entry.locator("select[name=reason]").select_option("insult")
     entry.locator("textarea[name=note]").focus()
-    moderator.page.keyboard.type("Bitte ohne Beleidigungen.")
-    entry.locator("button", has_text="Hide comment").focus()
-    with moderator.page.expect_navigation():
-        moderator.page.keyboard.press("Enter")
-    assert moderator.page.locator("article.moderation-entry").count() == 2
-    moderator.check_axe()
-    moderator.assert_csp_held()
+    plain.page.keyboard.type("Bitte ohne Beleidigungen.")
+    entry.locator("button.button-danger").first.focus()
+    with plain.page.expect_navigation():
+        plain.page.keyboard.press("Enter")
+    assert plain.page.locator("article.moderation-entry").count() == 2
+    assert plain.page.locator(".flash-success").count() == 1
 
     admin = open_tab("en-GB")
     log_in(admin, "admin@example.org")
     admin.goto("/verwaltung/protokoll")
-    assert admin.page.locator("table.audit-table tbody tr").count() == 6
+    # Automatic hiding, the hiding and the block of the set-up, and the hiding just now.
+    assert admin.page.locator("table.audit-table tbody tr").count() == 4
     admin.check_axe()
     admin.screenshot("moderation-audit-log")
     admin.goto("/moderation")

@@ -57,10 +57,18 @@ def _reply_count(db: Session, comment, delta: int) -> None:
 
 
 def hide_automatically(db: Session, comment) -> None:
-    """Enough people reported it: hidden until a moderator looks (state pending)."""
-    if comment.state == "visible":
-        _reply_count(db, comment, -1)
-    comment.state = "pending"
+    """Enough people reported it: hidden until a moderator looks (state pending).
+
+    A conditional UPDATE, so two reports arriving at the same moment hide it (and count it off
+    its thread, and write the audit entry) once.
+    """
+    from ..comments.models import Comment
+
+    hidden = db.execute(sa.update(Comment).where(Comment.id == comment.id, Comment.state == "visible")
+                        .values(state="pending")).rowcount
+    if not hidden:
+        return
+    _reply_count(db, comment, -1)
     db.flush()
     audit(db, None, "comment.auto_hidden", "comment", comment.id, None, reports=comment.report_count)
 
@@ -105,7 +113,8 @@ def hide(db: Session, comment, moderator: User, reason: str, note: str | None) -
             db, author.email, "comment_hidden", author.language, user_id=author.id,
             user=author, comment=comment, reason_key=reason, reason_labels=REASON_LABELS,
             note=comment.moderation_note,
-            link=url_for("rounds.item", round_id=comment.round_id, key=_item_key(db, comment), _external=True),
+            link=url_for("rounds.item", round_id=comment.round_id, key=_item_key(db, comment),
+                         _anchor=f"beitrag-{comment.id}", _external=True),
             netiquette=url_for("pages.show", slug="netiquette", _external=True),
         )
 
@@ -235,9 +244,9 @@ def comment_context(db: Session, comments: list) -> CommentContext:
 
     if not comments:
         return CommentContext({}, {}, {})
-    rounds = {r.id: r for r in db.scalars(sa.select(Round).where(Round.id.in_({c.round_id for c in comments})))}
+    rounds = {r.id: r for r in db.scalars(sa.select(Round).where(Round.id.in_(list({c.round_id for c in comments}))))}
     items = {i.id: i for i in db.scalars(sa.select(StrategyItem)
-                                         .where(StrategyItem.id.in_({c.item_id for c in comments})))}
+                                         .where(StrategyItem.id.in_(list({c.item_id for c in comments}))))}
     revisions: dict[int, list] = {}
     for revision in db.scalars(sa.select(CommentRevision)
                                .where(CommentRevision.comment_id.in_([c.id for c in comments]))

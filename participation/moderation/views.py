@@ -90,7 +90,10 @@ def _require_moderator() -> None:
 
 
 def _comment_or_404(comment_id: int) -> Comment:
-    comment = db.session().get(Comment, comment_id)
+    # A decision locks the row (PostgreSQL), so two moderators deciding at once go one after the
+    # other and the second sees the first's outcome; SQLite already serialises writing requests.
+    lock = request.method == "POST"
+    comment = db.session().get(Comment, comment_id, with_for_update=lock or None)
     if comment is None:
         abort(404)
     return comment
@@ -101,6 +104,13 @@ def _user_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
+
+
+def _users_by_id(ids: set[int]) -> dict[int, User]:
+    """Accounts named on a page, in one query."""
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session().scalars(sa.select(User).where(User.id.in_(sorted(ids))))}
 
 
 def _int_arg(name: str) -> int | None:
@@ -274,8 +284,7 @@ def _user_page(user: User, failed: tuple[str, DecisionForm] | None = None, error
         forms[failed[0]] = failed[1]
     blocks = services.blocks_of(session, user.id)
     comments = services.comments_by(session, user.id, RECENT_COMMENTS)
-    creator_ids = {b.created_by_id for b in blocks}
-    creators = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(creator_ids)))} if blocks else {}
+    creators = _users_by_id({b.created_by_id for b in blocks})
     return render_template(
         "moderation/user.html",
         account=user, blocked=user.is_blocked(utcnow()), blocks=blocks, creators=creators,
@@ -359,8 +368,7 @@ def audit_log():
         page = pages
         entries, total = services.log_entries(session, action, actor_id, object_type, page=page,
                                               page_size=AUDIT_PAGE, automatic=automatic)
-    user_ids = {e.object_id for e in entries if e.object_type == "user" and e.object_id}
-    accounts = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    accounts = _users_by_id({e.object_id for e in entries if e.object_type == "user" and e.object_id})
     return render_template(
         "moderation/audit_log.html",
         entries=entries, total=total, accounts=accounts, actors=services.audit_actors(session),
