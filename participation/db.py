@@ -68,6 +68,15 @@ def enum_column(enum_values: tuple[str, ...], name: str) -> sa.Enum:
     )
 
 
+def upsert_insert(db: Session):
+    """The INSERT construct with ON CONFLICT support for the session's database."""
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def make_engine(url: str, echo: bool = False, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})

@@ -14,12 +14,7 @@ from ..results.services import QuestionResult, participant_count, round_results
 from ..rounds.models import Round
 from ..rounds.services import RoundError, get_round, is_verified, rounds_for, scope_item, scope_items
 from ..strategy.models import StrategyItem
-from .views import bp
-
-
-def _texts(obj: object, field: str) -> dict:
-    german = getattr(obj, f"{field}_de")
-    return {"de": german, "en": getattr(obj, f"{field}_en") or german}
+from .views import _texts, bp
 
 
 def round_json(round_: Round, items: list[StrategyItem] | None = None) -> dict:

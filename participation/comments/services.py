@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import permissions
 from ..accounts.models import User
-from ..db import utcnow
+from ..db import upsert_insert, utcnow
 from ..moderation.services import hide_automatically
 from ..rounds.models import Round
 from ..rounds.services import is_verified
@@ -155,7 +155,7 @@ def set_helpful(db: Session, comment: Comment, user: User, round_: Round, helpfu
     if not permissions.can_mark_helpful(user, comment, round_):
         raise CommentError("not_allowed", _("You cannot mark this comment as helpful."), 403)
     if helpful:
-        insert = _insert(db)
+        insert = upsert_insert(db)
         inserted = db.execute(
             insert(HelpfulMark).values(comment_id=comment.id, user_id=user.id, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["comment_id", "user_id"])
@@ -172,13 +172,6 @@ def set_helpful(db: Session, comment: Comment, user: User, round_: Round, helpfu
             _count(db, comment.id, "helpful_count", -1)
     return db.scalar(sa.select(Comment.helpful_count).where(Comment.id == comment.id))
 
-
-def _insert(db: Session):
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def report_comment(db: Session, comment: Comment, reporter: User, reason: str, text: str | None,

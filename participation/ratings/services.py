@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import permissions
 from ..accounts.models import User
-from ..db import utcnow
+from ..db import upsert_insert, utcnow
 from ..rounds.models import Round
 from ..rounds.services import RoundError, is_verified
 from ..strategy.models import StrategyItem
@@ -26,13 +26,6 @@ class StoredRating:
     question: str
     value: int | None  # None: withdrawn / not rated
 
-
-def _insert(db: Session):
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def check_can_rate(db: Session, round_: Round, item: StrategyItem | None, user: User, question: str) -> None:
@@ -64,7 +57,7 @@ def rate(db: Session, round_: Round, item: StrategyItem | None, participant: Use
     if isinstance(value, bool) or not isinstance(value, int) or value not in VALUES:
         raise RoundError("value_out_of_range", _("Choose a value from 1 to 5, or “no answer”."))
     now = utcnow()
-    insert = _insert(db)
+    insert = upsert_insert(db)
     statement = insert(Rating).values(
         round_id=round_.id, item_id=item.id, user_id=participant.id, question=question,
         value=value, created_at=now, updated_at=now,
