@@ -14,14 +14,14 @@ from ..results.services import QuestionResult, participant_count, round_results
 from ..rounds.models import Round
 from ..rounds.services import RoundError, get_round, is_verified, rounds_for, scope_item, scope_items
 from ..strategy.models import StrategyItem
-from .views import _texts, bp
+from .views import bp, localized_json
 
 
 def round_json(round_: Round, items: list[StrategyItem] | None = None) -> dict:
     data = {
         "id": round_.id,
-        "title": _texts(round_, "title"),
-        "description": _texts(round_, "description"),
+        "title": localized_json(round_, "title"),
+        "description": localized_json(round_, "description"),
         "state": round_.state,
         "version": round_.version.number,
         "opens_at": round_.opens_at.isoformat(),
@@ -36,7 +36,7 @@ def round_json(round_: Round, items: list[StrategyItem] | None = None) -> dict:
             {
                 "key": item.key,
                 "kind": item.kind,
-                "title": _texts(item, "title"),
+                "title": localized_json(item, "title"),
                 "field": item.parent.key if item.parent else None,
                 "url": url_for("rounds.item", round_id=round_.id, key=item.key, _external=True),
             }

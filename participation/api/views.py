@@ -13,7 +13,7 @@ from .openapi import document
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _texts(obj: object, field: str) -> dict[str, str | None]:
+def localized_json(obj: object, field: str) -> dict[str, str | None]:
     german = getattr(obj, f"{field}_de")
     return {"de": german, "en": getattr(obj, f"{field}_en") or german}
 
@@ -24,9 +24,9 @@ def item_json(item: StrategyItem, version: StrategyVersion) -> dict:
         "kind": item.kind,
         "position": item.position,
         "example": item.is_example,
-        "title": _texts(item, "title"),
-        "summary": _texts(item, "summary"),
-        "body": _texts(item, "body"),
+        "title": localized_json(item, "title"),
+        "summary": localized_json(item, "summary"),
+        "body": localized_json(item, "body"),
         "url": url_for("strategy.item", number=version.number, key=item.key, _external=True),
     }
     if item.kind == "field":
@@ -39,7 +39,7 @@ def version_json(version: StrategyVersion) -> dict:
     return {
         "version": version.number,
         "state": version.state,
-        "title": _texts(version, "title"),
+        "title": localized_json(version, "title"),
         "adopted_on": version.adopted_on.isoformat() if version.adopted_on else None,
         "published_at": version.published_at.isoformat() if version.published_at else None,
         "url": url_for("strategy.overview", number=version.number, _external=True),
