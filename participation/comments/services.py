@@ -71,9 +71,7 @@ def post_comment(
         raise CommentError("item_not_in_round", _("This item is not part of the round."), 404)
     verified = round_.participation == "codes" and is_verified(db, author, round_)
     if not permissions.can_comment(author, round_, verified=verified):
-        if round_.state != "open":
-            raise CommentError("round_not_open", _("This round is not open for comments."), 403)
-        raise CommentError("not_allowed", _("You cannot write comments at the moment."), 403)
+        raise comment_refusal(round_)
     if stance not in STANCES:
         raise CommentError("unknown_stance", _("Choose whether you agree, criticise, suggest or ask."))
     body = _clean_body(body)
@@ -104,6 +102,13 @@ def post_comment(
     if parent is not None and comment.state == "visible":
         _count(db, parent.id, "reply_count", +1)
     return comment
+
+
+def comment_refusal(round_: Round) -> CommentError:
+    """Why nobody (or this person) can write here: the message for forms and the API alike."""
+    if round_.state != "open":
+        return CommentError("round_not_open", _("This round is not open for comments."), 403)
+    return CommentError("not_allowed", _("You cannot write comments at the moment."), 403)
 
 
 def _count(db: Session, comment_id: int, column: str, delta: int) -> None:

@@ -26,6 +26,7 @@ from .models import BODY_MAX, REPORT_REASONS, REPORT_TEXT_MAX, STANCES, Comment
 from .services import (
     REPLIES_SHOWN,
     CommentError,
+    comment_refusal,
     delete_comment,
     edit_comment,
     post_comment,
@@ -179,16 +180,9 @@ def reply(round_id: int, comment_id: int):
                 return redirect(_back(_thread_url(round_, comment), f"beitrag-{comment.id}"))
             return redirect(_thread_url(round_, comment))
     elif not _can_comment(round_):
-        return _refused(_cannot_comment(round_), _item_url(round_, item, f"beitrag-{parent.id}"))
+        return _refused(comment_refusal(round_), _item_url(round_, item, f"beitrag-{parent.id}"))
     return render_template("comments/reply.html", round=round_, item=item, comment=parent, form=form,
                            next=request.values.get("next", "")), status
-
-
-def _cannot_comment(round_: Round) -> CommentError:
-    # The same messages as the service's, for the pages that lead to a form.
-    if round_.state != "open":
-        return CommentError("round_not_open", _("This round is not open for comments."), 403)
-    return CommentError("not_allowed", _("You cannot write comments at the moment."), 403)
 
 
 @bp.route("/runden/<int:round_id>/beitraege/<int:comment_id>/bearbeiten", methods=["GET", "POST"])
