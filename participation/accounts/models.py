@@ -15,6 +15,8 @@ ROLES = ("resident", "moderator", "admin")
 # Münster's six Stadtbezirke; stored as keys, shown translated.
 DISTRICTS = ("mitte", "nord", "ost", "west", "suedost", "hiltrup")
 LANGUAGES = ("de", "en")
+# Optional, voluntary age bracket (representativeness, step 9); stored as keys, shown translated.
+AGE_BRACKETS = ("16-24", "25-39", "40-59", "60+")
 
 
 def new_session_token() -> str:
@@ -36,6 +38,7 @@ class User(UserMixin, Base):
         enum_column(LANGUAGES, "user_language"), default="de", server_default="de"
     )
     district: Mapped[str | None] = mapped_column(enum_column(DISTRICTS, "user_district"))
+    age_bracket: Mapped[str | None] = mapped_column(enum_column(AGE_BRACKETS, "user_age_bracket"))
     # Rotated on password change and log-out everywhere: sessions carrying the old value end.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
