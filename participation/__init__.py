@@ -66,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .ratings.views import bp as ratings_bp
     from .rounds.views import bp as rounds_bp
     from .strategy.views import bp as strategy_bp
+    from .versions.views import bp as versions_bp
 
     init_login(app)
     init_mail(app)
@@ -77,8 +78,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(versions_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
     from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
+    from .api import versions as _api_versions  # noqa: F401  (adds compare and history to api_bp)
 
     app.register_blueprint(api_bp)
 

@@ -38,6 +38,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(rounds_cli)
+    from .versions.cli import add_commands as add_version_commands
+
+    add_version_commands(strategy_cli)
 
 
 # --- database ------------------------------------------------------------------------------

@@ -10,3 +10,4 @@ def load_all() -> None:
     from .ratings import models as _ratings  # noqa: F401
     from .rounds import models as _rounds  # noqa: F401
     from .strategy import models as _strategy  # noqa: F401
+    from .versions import models as _versions  # noqa: F401

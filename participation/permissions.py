@@ -156,6 +156,13 @@ def require(allowed: bool) -> None:
         abort(403)
 
 
+# --- strategy versions ------------------------------------------------------------------------
+
+def can_manage_strategy(user: Any) -> bool:
+    """Compose, edit, compare and publish strategy versions: the administration."""
+    return has_role(user, "admin")
+
+
 # Exposed to templates as ``can.<name>(...)``.
 TEMPLATE_PREDICATES = {
     name: func

@@ -160,6 +160,10 @@ def test_shipped_file_matches_its_export(app, db):
 def test_import_existing_version_needs_replace_and_keeps_item_ids(app, db, tmp_path):
     runner = app.test_cli_runner()
     data = doc()
+    data["version"].update(number="1.5", state="draft")
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert runner.invoke(args=["strategy", "import", str(draft)]).exit_code == 0
     data["coordinates"][0]["title"]["de"] = "Gemeinwohl zuerst"
     data["coordinates"][0].pop("example")
     del data["coordinates"][7]
@@ -170,7 +174,7 @@ def test_import_existing_version_needs_replace_and_keeps_item_ids(app, db, tmp_p
 
     def item(key):
         return db.scalar(sa.select(StrategyItem).join(StrategyVersion).where(
-            StrategyVersion.number == "1.0", StrategyItem.key == key))
+            StrategyVersion.number == "1.5", StrategyItem.key == key))
 
     before = item("leitkoordinate-1").id
     result = runner.invoke(args=["strategy", "import", "--replace", str(path)])
@@ -185,8 +189,10 @@ def test_english_falls_back_to_german(app, db):
     version = services.version_by_number(db, "1.0")
     target = db.scalar(sa.select(StrategyItem).where(StrategyItem.version_id == version.id,
                                                      StrategyItem.key == "wohnen-leben/zielbild-1"))
-    target.body_en = None
+    # Published items are frozen for the ORM (versions/guard.py); the test sets up by SQL.
+    db.execute(sa.update(StrategyItem).where(StrategyItem.id == target.id).values(body_en=None))
     db.commit()
+    db.refresh(target)
     client = app.test_client()
     html = client.get("/strategie/wohnen-leben/zielbild-1", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="en">' in html

@@ -39,6 +39,8 @@ class User(UserMixin, Base):
     )
     district: Mapped[str | None] = mapped_column(enum_column(DISTRICTS, "user_district"))
     age_bracket: Mapped[str | None] = mapped_column(enum_column(AGE_BRACKETS, "user_age_bracket"))
+    # Opt-in: one mail whenever a new strategy version is published (off by default).
+    notify_strategy_updates: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Rotated on password change and log-out everywhere: sessions carrying the old value end.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .openapi_versions import VERSION_PATHS, VERSION_SCHEMAS
+
 
 def _localized(nullable: bool = False) -> dict:
     text = {"type": ["string", "null"]} if nullable else {"type": "string"}
@@ -326,6 +328,8 @@ SCHEMAS = {
     },
 }
 
+SCHEMAS.update(VERSION_SCHEMAS)
+
 
 def _json(schema: str, description: str) -> dict:
     return {
@@ -550,6 +554,7 @@ def document(server_url: str) -> dict:
                                           "content": {"application/json": {"schema": {"type": "object"}}}}},
                 }
             },
+            **VERSION_PATHS,
         },
         "components": {"schemas": SCHEMAS},
     }

@@ -35,9 +35,14 @@ class StrategyVersion(Base):
     fields_intro_de: Mapped[str | None] = mapped_column(sa.Text)
     fields_intro_en: Mapped[str | None] = mapped_column(sa.Text)
     adopted_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The council's decision adopting this version, e.g. "V/0123/2027" (with adopted_on).
+    council_reference: Mapped[str | None] = mapped_column(sa.String(200))
+    # The published version this one was composed from (None for imported versions).
+    based_on_id: Mapped[int | None] = mapped_column(sa.ForeignKey("strategy_version.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    based_on: Mapped[StrategyVersion | None] = relationship(remote_side=[id])
     items: Mapped[list[StrategyItem]] = relationship(
         back_populates="version", order_by="StrategyItem.position", cascade="all, delete-orphan"
     )

@@ -280,16 +280,16 @@ def import_version(db: Session, doc: dict, replace: bool = False) -> StrategyVer
     version = version_by_number(db, number)
     if version is not None and not replace:
         raise StrategyFileError([f"version.number: version {number} exists already (use --replace to update it)"])
+    if version is not None and version.state == "published":
+        # Published versions never change (see participation/versions/guard.py).
+        raise StrategyFileError([f"version.number: version {number} is published and cannot be replaced"])
     if version is None:
-        version = StrategyVersion(number=number)
+        version = StrategyVersion(number=number, state="draft")
         db.add(version)
-    version.state = meta.get("state", "draft")
     version.adopted_on = meta.get("adopted_on")
     _texts(version, "title", meta["title"])
     _texts(version, "coordinates_intro", meta.get("coordinates_intro"))
     _texts(version, "fields_intro", meta.get("fields_intro"))
-    if version.state == "published" and version.published_at is None:
-        version.published_at = utcnow()
     db.flush()
 
     existing = {item.key: item for item in version.items}
@@ -326,6 +326,11 @@ def import_version(db: Session, doc: dict, replace: bool = False) -> StrategyVer
     for key, item in existing.items():
         if key not in seen:
             db.delete(item)
+    db.flush()
+    # Published last: from then on its items are frozen.
+    version.state = meta.get("state", "draft")
+    if version.state == "published" and version.published_at is None:
+        version.published_at = utcnow()
     db.flush()
     db.expire(version, ["items"])
     return version
