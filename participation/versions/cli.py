@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 
 from .. import db
@@ -19,6 +19,7 @@ def add_commands(group: AppGroup) -> None:
 
 
 @click.command("compose")
+@with_appcontext
 @click.option("--from", "base_number", required=True, help="The published version to start from, e.g. 1.0.")
 @click.option("--round", "round_id", type=int, help="Apply the accepted proposals of this round (its id).")
 @click.option("--number", required=True, help="Number of the new draft version, e.g. 2.0.")
@@ -60,6 +61,7 @@ def compose_command(base_number: str, round_id: int | None, number: str) -> None
 
 
 @click.command("publish")
+@with_appcontext
 @click.argument("number")
 @click.option("--adopted-on", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Date of the council decision (YYYY-MM-DD).")

@@ -256,11 +256,11 @@ def compose(db: Session, actor: User | None, base: StrategyVersion, number: str,
         copies[key] = item
         record(key, change)
         db.flush()
-    db.flush()
     audit(db, actor, "strategy.compose", "strategy_version", version.id, None,
           number=number, base=base.number, changes=[c.label for c in changes])
+    # Loaded collections (a field's targets) still hold removed items and the old order.
+    db.expire_all()
     counts = summary(compare(db, base, version))
-    db.expire(version, ["items"])
     return ComposeResult(version=version, counts=counts)
 
 

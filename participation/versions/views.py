@@ -18,13 +18,13 @@ from ..rounds.models import Round
 from ..rounds.services import rounds_for
 from ..strategy.models import StrategyItem, StrategyVersion
 from ..strategy.services import LANGS, TEXT_FIELDS, all_versions, current_version, item_by_key, version_by_number
+from . import services as version_services
 from . import worddiff
 from .forms import ComposeForm, ItemEditForm, NotifyForm, PublishForm, UnsubscribeForm
 from .notify import user_from_token
 from .services import (
     TEXT_COLUMNS,
     VersionError,
-    accepted_changes,
     edit_item,
     rounds_with_key,
     summary,
@@ -237,7 +237,7 @@ def admin_compose():
         if round_ is None or round_.version_id != base.id:
             form.round.errors = [_("This round was not about the chosen version.")]
             return _admin_index(form, status=422)
-        changes = accepted_changes(session, round_)
+        changes = version_services.accepted_changes(session, round_)  # the seam to consolidation
     try:
         result = compose_version(session, current_user._get_current_object(), base, form.number.data.strip(), changes)
     except VersionError as error:
