@@ -538,3 +538,62 @@ def test_user_column_defaults_to_no_mail(db, make_user):
     user = make_user()
     assert db.scalar(sa.select(User.notify_strategy_updates).where(User.id == user.id)) is False
     assert PASSWORD
+
+
+def test_editor_refuses_to_undo_a_concurrent_save(app, db, as_admin, client):
+    with in_request(app):
+        compose_two(db, as_admin)
+    path = f"/verwaltung/strategie/2.0/{TARGET}/bearbeiten"
+    page = client.get(path).get_data(as_text=True)
+    started_from = re.search(r'name="started_from" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    item = item_by_key(db, version_by_number(db, "2.0"), TARGET)
+    fields = {f"{n}_{g}": getattr(item, f"{n}_{g}") or "" for n in ("title", "summary", "body") for g in ("de", "en")}
+    with in_request(app):  # another admin saves first
+        edit_item(db, as_admin, item, {"summary_de": "Die Fassung der anderen Person."}, "Kürzer")
+        db.commit()
+    late = client.submit(path, {**fields, "body_de": "Meine Fassung.", "reason": "Meins", "started_from": started_from})
+    html = late.get_data(as_text=True)
+    assert late.status_code == 422 and "in der Zwischenzeit" in html and "Die Fassung der anderen Person." in html
+    db.refresh(item)
+    assert item.summary_de == "Die Fassung der anderen Person." and item.body_de != "Meine Fassung."
+    assert db.scalar(sa.select(sa.func.count()).select_from(EditorialChange)) == 1
+
+
+def test_publishing_twice_at_the_same_moment_publishes_once(app, db, admin):
+    with in_request(app):
+        version = compose_two(db, admin).version
+        stale = db.get(StrategyVersion, version.id)
+        db.execute(sa.update(StrategyVersion).where(StrategyVersion.id == version.id)
+                   .values(state="published", published_at=sa.func.now())
+                   .execution_options(synchronize_session=False))
+        assert stale.state == "draft"  # this session has not seen the other publication
+        with pytest.raises(VersionError) as caught:
+            publish(db, admin, stale)
+    assert caught.value.code == "already_published"
+
+
+@pytest.mark.parametrize("path", ["/strategie/versionen/1.0/vergleich/2.0", "/strategie/versionen/1.0/vergleich/2.0/synopse",
+                                  f"/strategie/{TARGET}/verlauf", "/api/v1/strategy/compare?from=1.0&to=2.0"])
+def test_pages_run_a_fixed_number_of_queries(app, db, engine, admin, client, path):
+    from .test_ratings import QueryCounter
+
+    with in_request(app):
+        version = compose_two(db, admin, change_list=[changes()[0]]).version
+        publish(db, admin, version)
+        db.commit()
+    client.get(path)  # warm up
+    with QueryCounter(engine) as few:
+        assert client.get(path).status_code == 200
+    with in_request(app):
+        result = compose(db, admin, version, "3.0", changes()[2:] + [
+            ChangeRequest("proposal", 51, "amend", "vision", {"body": {"de": "Neu"}})])
+        for key in ("leitbild", "leitkoordinate-2", "leitkoordinate-3"):
+            edit_item(db, admin, item_by_key(db, result.version, key), {"title_en": f"New {key}"}, "Übersetzung")
+        publish(db, admin, result.version)
+        db.commit()
+    with QueryCounter(engine) as many:
+        assert client.get(path.replace("2.0", "3.0")).status_code == 200
+    # Independent of the number of items and changes; each further version in the lineage
+    # (1.0 → 2.0 → 3.0) costs a lookup of its base.
+    assert many.count <= few.count + 2
+    assert few.count <= 14

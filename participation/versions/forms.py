@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..strategy.services import LIMITS
@@ -34,6 +34,8 @@ class ItemEditForm(FlaskForm):
         _l("Reason for the change"),
         validators=[DataRequired(message=_l("Please give a reason for the change.")), Length(max=REASON_MAX)],
     )
+    # The texts the editor started from (a fingerprint), so a concurrent save is not undone.
+    started_from = HiddenField()
 
 
 class PublishForm(FlaskForm):

@@ -9,6 +9,7 @@ editorial change — ``untraceable_keys`` checks that, and ``publish`` refuses o
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +17,9 @@ from typing import Literal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import User
 from ..db import utcnow
@@ -206,8 +209,12 @@ def compose(db: Session, actor: User | None, base: StrategyVersion, number: str,
         coordinates_intro_de=base.coordinates_intro_de, coordinates_intro_en=base.coordinates_intro_en,
         fields_intro_de=base.fields_intro_de, fields_intro_en=base.fields_intro_en,
     )
-    db.add(version)
-    db.flush()
+    try:
+        with db.begin_nested():  # another admin may take the number at the same moment
+            db.add(version)
+            db.flush()
+    except IntegrityError:
+        raise VersionError("number_taken", _("There is already a version %(number)s.", number=number)) from None
     copies: dict[str, StrategyItem] = {}
     for item in base_tree.items:  # fields come before their targets
         copy = StrategyItem(
@@ -266,14 +273,28 @@ def compose(db: Session, actor: User | None, base: StrategyVersion, number: str,
 
 # --- editorial changes ----------------------------------------------------------------------
 
+def text_fingerprint(item: StrategyItem) -> str:
+    """A digest of an item's texts: the editor sends back the one it started from."""
+    digest = hashlib.sha256()
+    for column in TEXT_COLUMNS:
+        digest.update((getattr(item, column) or "").encode() + b"\x00")
+    return digest.hexdigest()[:32]
+
+
 def edit_item(db: Session, editor: User, item: StrategyItem, texts: dict[str, str | None],
-              reason: str) -> EditorialChange:
+              reason: str, started_from: str | None = None) -> EditorialChange:
     """Save the editor's texts of one draft item, recorded with the reason and audited.
 
-    ``texts`` maps columns (``title_de`` … ``body_en``) to the new plain text.
+    ``texts`` maps columns (``title_de`` … ``body_en``) to the new plain text. With
+    ``started_from`` (a ``text_fingerprint``), a save over somebody else's newer save is refused
+    instead of silently undoing it.
     """
     if item.version.state != "draft":
         raise VersionError("published", _("A published version cannot be changed."), status=409)
+    if started_from is not None and started_from != text_fingerprint(item):
+        raise VersionError("changed_meanwhile", _("Somebody else has changed this text in the meantime. "
+                                                  "Please check the current text and enter your change again."),
+                           status=409)
     reason = (reason or "").strip()
     if not reason:
         raise VersionError("reason_required", _("Please give a reason for the change."))
@@ -434,8 +455,18 @@ def publish(db: Session, actor: User | None, version: StrategyVersion, adopted_o
     if council_reference and len(council_reference) > REFERENCE_MAX:
         raise VersionError("reference_too_long", _("The council reference may have at most %(max)d characters.",
                                                    max=REFERENCE_MAX))
-    version.state = "published"
-    version.published_at = utcnow()
+    # A conditional UPDATE: of two admins publishing at the same moment, one does it (and
+    # queues the mails); the other is told it is published already.
+    now = utcnow()
+    published = db.execute(
+        sa.update(StrategyVersion).where(StrategyVersion.id == version.id, StrategyVersion.state == "draft")
+        .values(state="published", published_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if not published:
+        raise VersionError("already_published", _("Version %(number)s is published already.",
+                                                  number=version.number), status=409)
+    set_committed_value(version, "state", "published")
+    set_committed_value(version, "published_at", now)
     if adopted_on is not None:
         version.adopted_on = adopted_on
     if council_reference is not None:

@@ -28,6 +28,7 @@ from .services import (
     edit_item,
     rounds_with_key,
     summary,
+    text_fingerprint,
     untraceable_keys,
 )
 from .services import (
@@ -281,21 +282,28 @@ def admin_edit(number: str, key: str):
         flash(_("A published version cannot be changed."), "error")
         return redirect(url_for("versions.admin_version", number=number))
     if request.method == "GET":
-        form = ItemEditForm(data={column: getattr(item, column) or "" for column in TEXT_COLUMNS})
+        form = ItemEditForm(data={column: getattr(item, column) or "" for column in TEXT_COLUMNS},
+                            started_from=text_fingerprint(item))
     else:
         form = ItemEditForm()
     if form.validate_on_submit():
         try:
             edit_item(session, current_user._get_current_object(), item,
-                      {column: getattr(form, column).data for column in TEXT_COLUMNS}, form.reason.data)
+                      {column: getattr(form, column).data for column in TEXT_COLUMNS}, form.reason.data,
+                      started_from=form.started_from.data or None)
         except VersionError as error:
             session.rollback()
-            target = form.reason if error.code.startswith("reason") else None
-            if target is not None:
-                target.errors = [*target.errors, error.message]
+            item = item_by_key(session, version, key)
+            if error.code == "changed_meanwhile":
+                # Show the newer texts; the reason stays, the admin enters the change again.
+                reason = form.reason.data
+                current = {column: getattr(item, column) or "" for column in TEXT_COLUMNS}
+                form = ItemEditForm(formdata=None, data=current, started_from=text_fingerprint(item), reason=reason)
+                flash(error.message, "error")
+            elif error.code.startswith("reason"):
+                form.reason.errors = [*form.reason.errors, error.message]
             else:
                 flash(error.message, "error")
-            item = item_by_key(session, version, key)
         else:
             session.commit()
             flash(_("The text has been saved and the change recorded."), "success")
