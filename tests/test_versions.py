@@ -597,3 +597,28 @@ def test_pages_run_a_fixed_number_of_queries(app, db, engine, admin, client, pat
     # (1.0 → 2.0 → 3.0) costs a lookup of its base.
     assert many.count <= few.count + 2
     assert few.count <= 14
+
+
+def test_mail_links_use_the_configured_public_address(app, db, admin, make_user, mailbox):
+    app.config["BASE_URL"] = "https://beteiligung.example.org/"
+    user = make_user("de@example.org", "Dora")
+    user.notify_strategy_updates = True
+    db.commit()
+    with in_request(app):
+        publish(db, admin, compose_two(db, admin).version)
+        db.commit()
+        from participation.mail.services import deliver_due
+
+        deliver_due(db)
+    body = mailbox.last_to("de@example.org").get_content()
+    assert "https://beteiligung.example.org/strategie/versionen/1.0/vergleich/2.0" in body
+    assert "https://beteiligung.example.org/abmelden/strategie/" in body
+    assert "http://localhost" not in body
+
+
+def test_versions_page_links_each_version_to_its_changes(app, db, admin, client):
+    with in_request(app):
+        publish(db, admin, compose_two(db, admin).version)
+        db.commit()
+    html = client.get("/strategie/versionen").get_data(as_text=True)
+    assert 'href="/strategie/versionen/1.0/vergleich/2.0"' in html
