@@ -394,7 +394,7 @@ def test_compare_page_in_both_languages(app, db, admin, as_admin, client, langua
                       headers=headers).get_data(as_text=True)
     assert "leitkoordinate-2" in side and 'class="diff-side"' in side
     synopsis = client.get("/strategie/versionen/1.0/vergleich/2.0/synopse", headers=headers).get_data(as_text=True)
-    assert synopsis.count("<tr>") == 1 + 4 and NEW_TITLE in synopsis
+    assert synopsis.count("<tr>") == 1 + 4 and "Stadtteile</ins>" in synopsis and "<del>" in synopsis
 
 
 def test_drafts_are_not_public(app, db, client):
