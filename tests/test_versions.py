@@ -289,6 +289,7 @@ def test_publish_makes_the_version_current_and_mails_opted_in_accounts_once(
     assert german["Subject"] == "Die Strategie wurde aktualisiert: Version 2.0"
     assert english["Subject"] == "The strategy has been updated: version 2.0"
     body = german.get_content()
+    assert body.startswith("Hallo Dora,") and english.get_content().startswith("Hello Emil,")
     assert "1 Element geändert" in body and "2 Elemente hinzugefügt" in body and "1 Element entfernt" in body
     assert "http://localhost/strategie/versionen/1.0/vergleich/2.0" in body
     assert "http://localhost/konto/beitraege" in body

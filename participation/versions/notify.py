@@ -8,12 +8,13 @@ scanners that follow links cannot unsubscribe anyone.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, g, has_request_context, render_template, request, url_for
+from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
-from ..mail.services import queue
+from ..mail.models import OutboxMessage
 from ..strategy.models import StrategyVersion
 
 UNSUBSCRIBE = "unsubscribe-strategy-updates"
@@ -40,8 +41,8 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE)
 
 
-def unsubscribe_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id})
+def unsubscribe_token(user_id: int) -> str:
+    return _serializer().dumps({"u": user_id})
 
 
 def user_from_token(db: Session, token: str) -> User | None:
@@ -55,18 +56,32 @@ def user_from_token(db: Session, token: str) -> User | None:
     return None if user is None or user.is_deleted else user
 
 
-def subscribers(db: Session) -> list[User]:
-    return list(db.scalars(
-        sa.select(User).where(User.notify_strategy_updates.is_(True), User.confirmed_at.is_not(None),
-                              User.deleted_at.is_(None), User.email.is_not(None)).order_by(User.id)
-    ))
+# Stand-ins for what differs per recipient: the mail is rendered once per language.
+_NAME, _LINK, _TOKEN = "\x00name\x00", "\x00unsubscribe\x00", "placeholder"
+BATCH = 1000
+
+
+def _render(language: str, context: dict) -> tuple[str, str]:
+    with force_locale(language):
+        text = render_template("mail/strategy_updated.txt", user_name=_NAME, unsubscribe_link=_LINK, **context)
+    first, _, body = text.lstrip().partition("\n")
+    return first.removeprefix("Subject:").strip(), body.strip() + "\n"
 
 
 def notify_subscribers(db: Session, version: StrategyVersion) -> int:
-    """Queue one mail per opted-in, confirmed account, in its language. Returns the count."""
+    """Queue one mail per opted-in, confirmed account, in its language. Returns the count.
+
+    The messages go to the outbox in the caller's transaction, like ``mail.services.queue``,
+    but rendered once per language and inserted in batches: one ``queue`` call per recipient
+    took 2 ms each (20 s for 10,000 subscribers, see ``benchmarks/versions.py``).
+    """
     from .services import compare, summary
 
-    recipients = subscribers(db)
+    recipients = db.execute(
+        sa.select(User.id, User.email, User.display_name, User.language)
+        .where(User.notify_strategy_updates.is_(True), User.confirmed_at.is_not(None),
+               User.deleted_at.is_(None), User.email.is_not(None)).order_by(User.id)
+    ).all()
     if not recipients:
         return 0
     counts = summary(compare(db, version.based_on, version)) if version.based_on else None
@@ -78,7 +93,17 @@ def notify_subscribers(db: Session, version: StrategyVersion) -> int:
                          if version.based_on else None),
         "contributions_link": base_url() + CONTRIBUTIONS_PATH,
     }
-    for user in recipients:
-        queue(db, user.email, "strategy_updated", user.language, user_id=user.id, user=user,
-              unsubscribe_link=public_url("versions.unsubscribe", token=unsubscribe_token(user)), **context)
-    return len(recipients)
+    rendered = {language: _render(language, context) for language in {r.language for r in recipients}}
+    unsubscribe = public_url("versions.unsubscribe", token=_TOKEN).removesuffix(_TOKEN)
+    rows = []
+    for recipient in recipients:
+        subject, body = rendered[recipient.language]
+        token = unsubscribe_token(recipient.id)
+        rows.append({
+            "recipient": recipient.email, "subject": subject, "user_id": recipient.id,
+            "body_text": body.replace(_NAME, recipient.display_name or "").replace(_LINK, unsubscribe + token),
+        })
+    for first in range(0, len(rows), BATCH):
+        db.execute(sa.insert(OutboxMessage), rows[first:first + BATCH])
+    g.mail_queued = True
+    return len(rows)
