@@ -623,3 +623,30 @@ def test_versions_page_links_each_version_to_its_changes(app, db, admin, client)
         db.commit()
     html = client.get("/strategie/versionen").get_data(as_text=True)
     assert 'href="/strategie/versionen/1.0/vergleich/2.0"' in html
+
+
+def test_api_answers_match_their_openapi_schemas(app, db, admin, client):
+    from .test_api import schema_validator
+
+    with in_request(app):
+        version = compose_two(db, admin).version
+        edit_item(db, admin, item_by_key(db, version, "vision"), {"body_de": "Neu."}, "Gekürzt")
+        publish(db, admin, version)
+        db.commit()
+    schema_validator("VersionComparison").validate(client.get("/api/v1/strategy/compare?from=1.0&to=2.0").get_json())
+    schema_validator("ItemHistory").validate(client.get("/api/v1/strategy/items/vision/history").get_json())
+    schema_validator("ItemHistory").validate(
+        client.get("/api/v1/strategy/items/teilhabe-kultur/zielbild-3/history").get_json())
+
+
+def test_version_of_a_proposal_once_published(app, db, admin):
+    """What a comment's outcome will show as ``version`` (step 5 links comments to proposals)."""
+    from participation.versions.services import version_of_proposal
+
+    with in_request(app):
+        version = compose_two(db, admin).version
+        assert version_of_proposal(db, 11) is None  # still a draft
+        publish(db, admin, version)
+        db.commit()
+    assert version_of_proposal(db, 11).number == "2.0"
+    assert version_of_proposal(db, 99) is None
