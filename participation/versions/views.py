@@ -31,18 +31,6 @@ from .services import (
     text_fingerprint,
     untraceable_keys,
 )
-from .services import (
-    compare as compare_versions,
-)
-from .services import (
-    compose as compose_version,
-)
-from .services import (
-    history as item_history,
-)
-from .services import (
-    publish as publish_version,
-)
 
 bp = Blueprint("versions", __name__, template_folder="templates")
 
@@ -110,7 +98,7 @@ def compare(a: str, b: str):
     older, newer = _visible_version(a), _visible_version(b)
     view = "side" if request.args.get("ansicht") == "nebeneinander" else "inline"
     only_changes = request.args.get("alle") != "1"
-    compared = compare_versions(db.session(), older, newer)
+    compared = version_services.compare(db.session(), older, newer)
     shown = [e for e in compared if e.change != "unchanged"] if only_changes else compared
     return render_template("versions/compare.html", older=older, newer=newer, compared=shown,
                            counts=summary(compared), view=view, only_changes=only_changes)
@@ -119,14 +107,14 @@ def compare(a: str, b: str):
 @bp.get("/strategie/versionen/<a>/vergleich/<b>/synopse")
 def synopsis(a: str, b: str):
     older, newer = _visible_version(a), _visible_version(b)
-    compared = [e for e in compare_versions(db.session(), older, newer) if e.change != "unchanged"]
+    compared = [e for e in version_services.compare(db.session(), older, newer) if e.change != "unchanged"]
     return render_template("versions/synopsis.html", older=older, newer=newer, compared=compared)
 
 
 @bp.get("/strategie/<path:key>/verlauf")
 def history(key: str):
     session = db.session()
-    steps = item_history(session, key, include_drafts=permissions.can_see_drafts(current_user))
+    steps = version_services.history(session, key, include_drafts=permissions.can_see_drafts(current_user))
     if not steps:
         abort(404)
     rounds = [r for r in rounds_with_key(session, key) if permissions.can_view_round(current_user, r)]
@@ -240,7 +228,8 @@ def admin_compose():
             return _admin_index(form, status=422)
         changes = version_services.accepted_changes(session, round_)  # the seam to consolidation
     try:
-        result = compose_version(session, current_user._get_current_object(), base, form.number.data.strip(), changes)
+        result = version_services.compose(session, current_user._get_current_object(), base,
+                                          form.number.data.strip(), changes)
     except VersionError as error:
         session.rollback()
         if error.code == "conflicts":
@@ -260,7 +249,7 @@ def admin_version(number: str):
     _require_admin()
     version = _version_or_404(number)
     session = db.session()
-    compared = compare_versions(session, version.based_on, version) if version.based_on else None
+    compared = version_services.compare(session, version.based_on, version) if version.based_on else None
     return render_template(
         "versions/admin_version.html", version=version, compared=compared,
         counts=summary(compared) if compared is not None else None,
@@ -324,7 +313,7 @@ def admin_publish(number: str):
     form = PublishForm()
     if form.validate_on_submit():
         try:
-            mails = publish_version(session, current_user._get_current_object(), version,
+            mails = version_services.publish(session, current_user._get_current_object(), version,
                                     form.adopted_on.data, form.council_reference.data)
         except VersionError as error:
             session.rollback()
@@ -334,7 +323,7 @@ def admin_publish(number: str):
             flash(_("Version %(number)s is published and now the current strategy. %(mails)d e-mails are queued.",
                     number=number, mails=mails), "success")
             return redirect(url_for("versions.admin_version", number=number))
-    compared = compare_versions(session, version.based_on, version) if version.based_on else None
+    compared = version_services.compare(session, version.based_on, version) if version.based_on else None
     return render_template("versions/admin_publish.html", version=version, form=form,
                            counts=summary(compared) if compared is not None else None,
                            untraceable=untraceable_keys(session, version)), (
