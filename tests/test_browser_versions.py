@@ -70,12 +70,14 @@ def test_admin_composes_edits_compares_publishes_and_a_resident_reads_it(
     assert page.url.endswith("/verwaltung/strategie/2.0")
     assert "Entwurf 2.0 wurde zusammengestellt: 1 geändert, 1 hinzugefügt, 0 entfernt" in page.inner_text("main")
     tab.check_axe()
+    tab.screenshot("versions-admin-draft-de")
 
     # Edit a text in the draft, with a reason.
     page.focus(f"a[href='/verwaltung/strategie/2.0/{TARGET}/bearbeiten']")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     tab.check_axe()
+    tab.screenshot("versions-admin-edit-de")
     body = page.input_value("#body_de")
     page.fill("#body_de", body.replace("Münster", "die Stadt Münster", 1) + "\n\nEin neuer Absatz.")
     page.fill("#reason", "Mit der Antragstellerin abgestimmt")
