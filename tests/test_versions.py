@@ -650,3 +650,25 @@ def test_version_of_a_proposal_once_published(app, db, admin):
         db.commit()
     assert version_of_proposal(db, 11).number == "2.0"
     assert version_of_proposal(db, 99) is None
+
+
+def test_admin_discards_a_draft_and_composes_it_again(app, db, as_admin, client):
+    with in_request(app):
+        version = compose_two(db, as_admin).version
+        edit_item(db, as_admin, item_by_key(db, version, "vision"), {"body_de": "Neu."}, "Gekürzt")
+        db.commit()
+    assert client.get("/verwaltung/strategie/2.0/verwerfen").status_code == 200
+    assert client.submit("/verwaltung/strategie/2.0/verwerfen", {}).status_code == 422
+    done = client.submit("/verwaltung/strategie/2.0/verwerfen", {"confirm": "y"})
+    assert done.status_code == 302
+    db.expire_all()
+    assert version_by_number(db, "2.0") is None
+    assert db.scalar(sa.select(sa.func.count()).select_from(VersionChange)) == 0
+    assert db.scalar(sa.select(sa.func.count()).select_from(EditorialChange)) == 0
+    assert db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "strategy.discard")).one()
+    with in_request(app):
+        assert compose_two(db, as_admin).version.number == "2.0"
+    # Published versions are not discarded.
+    assert client.submit("/verwaltung/strategie/1.0/verwerfen", {"confirm": "y"}).status_code == 302
+    assert version_by_number(db, "1.0") is not None
+

@@ -48,6 +48,13 @@ class PublishForm(FlaskForm):
     )
 
 
+class DiscardForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Yes, discard this draft with all its editorial changes."),
+        validators=[DataRequired(message=_l("Please confirm that you want to discard this draft."))],
+    )
+
+
 class NotifyForm(FlaskForm):
     notify = BooleanField(_l("Notify me when the strategy is updated"))
 

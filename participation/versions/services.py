@@ -479,6 +479,23 @@ def publish(db: Session, actor: User | None, version: StrategyVersion, adopted_o
     return notify_subscribers(db, version)
 
 
+def discard(db: Session, actor: User | None, version: StrategyVersion) -> None:
+    """Delete a draft with its items and recorded changes, e.g. to compose it again later."""
+    if version.state != "draft":
+        raise VersionError("published", _("A published version cannot be changed."), status=409)
+    # Rounds ask only about published versions, so nothing else refers to a draft's items.
+    number, version_id = version.number, version.id
+    db.execute(sa.delete(VersionChange).where(VersionChange.version_id == version_id))
+    db.execute(sa.delete(EditorialChange).where(EditorialChange.version_id == version_id))
+    # Targets first: they point at their fields.
+    db.execute(sa.delete(StrategyItem)
+               .where(StrategyItem.version_id == version_id, StrategyItem.parent_id.is_not(None)))
+    db.execute(sa.delete(StrategyItem).where(StrategyItem.version_id == version_id))
+    db.execute(sa.delete(StrategyVersion).where(StrategyVersion.id == version_id, StrategyVersion.state == "draft"))
+    db.expunge(version)
+    audit(db, actor, "strategy.discard", "strategy_version", version_id, None, number=number)
+
+
 def is_superseded(db: Session, version: StrategyVersion, current: StrategyVersion | None) -> bool:
     return version.state == "published" and current is not None and current.id != version.id
 

@@ -20,7 +20,7 @@ from ..strategy.models import StrategyItem, StrategyVersion
 from ..strategy.services import LANGS, TEXT_FIELDS, all_versions, current_version, item_by_key, version_by_number
 from . import services as version_services
 from . import worddiff
-from .forms import ComposeForm, ItemEditForm, NotifyForm, PublishForm, UnsubscribeForm
+from .forms import ComposeForm, DiscardForm, ItemEditForm, NotifyForm, PublishForm, UnsubscribeForm
 from .notify import user_from_token
 from .services import (
     TEXT_COLUMNS,
@@ -327,4 +327,28 @@ def admin_publish(number: str):
     return render_template("versions/admin_publish.html", version=version, form=form,
                            counts=summary(compared) if compared is not None else None,
                            untraceable=untraceable_keys(session, version)), (
+        200 if request.method == "GET" else 422)
+
+
+@bp.route("/verwaltung/strategie/<number>/verwerfen", methods=["GET", "POST"])
+@login_required
+def admin_discard(number: str):
+    _require_admin()
+    version = _version_or_404(number)
+    if version.state != "draft":
+        flash(_("A published version cannot be changed."), "error")
+        return redirect(url_for("versions.admin_version", number=number))
+    form = DiscardForm()
+    if form.validate_on_submit():
+        session = db.session()
+        try:
+            version_services.discard(session, current_user._get_current_object(), version)
+        except VersionError as error:
+            session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("versions.admin_version", number=number))
+        session.commit()
+        flash(_("Draft %(number)s has been discarded.", number=number), "success")
+        return redirect(url_for("versions.admin_index"))
+    return render_template("versions/admin_discard.html", version=version, form=form), (
         200 if request.method == "GET" else 422)
