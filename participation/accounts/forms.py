@@ -114,6 +114,7 @@ class ProfileForm(FlaskForm):
         _l("Age (optional)"),
         choices=[SelectChoice("", _l("Prefer not to say"))]
         + [SelectChoice(key, AGE_BRACKET_LABELS[key]) for key in AGE_BRACKETS],
+        default="",  # not sent (an older form): not stated
         validate_choice=True,
     )
 
