@@ -9,6 +9,7 @@ marker query (count, sum, last change of the round's agreement ratings) says the
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 
@@ -113,10 +114,16 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 # --- loading ---------------------------------------------------------------------------------
 
-def _agreement_ratings(round_: Round, verified_only: bool):
+def _agreement_ratings(round_: Round, verified_only: bool, dialect: str):
+    round_column: sa.ColumnElement = Rating.round_id
+    if dialect == "sqlite":
+        # SQLite would walk the results index and fetch every row from the table by id, in
+        # random order (measured: 3 s for 880,000 ratings); "+ 0" makes it read the table in
+        # order instead (0.9 s). PostgreSQL chooses from its statistics.
+        round_column = Rating.round_id + 0
     query = sa.select(
         sa.func.coalesce(Rating.user_id, -Rating.ballot_id), Rating.item_id, Rating.value,
-    ).where(Rating.round_id == round_.id, Rating.question == "agreement")
+    ).where(round_column == round_.id, Rating.question == "agreement")
     if verified_only:
         # Verified: an account that redeemed an invitation code of this round (ballots are not).
         query = query.join(InvitationCode, sa.and_(
@@ -128,9 +135,19 @@ def load_matrix(session: Session, round_: Round, verified_only: bool = False) ->
     items = scope_items(session, round_)
     column = {item.id: index for index, item in enumerate(items)}
     chunks = []
-    result = session.execute(_agreement_ratings(round_, verified_only).execution_options(yield_per=20_000))
-    for partition in result.partitions():
-        chunks.append(np.array(partition, dtype=np.int64).reshape(-1, 3))
+    # Read in blocks from the driver's cursor straight into numpy: three integers a row need no
+    # Row objects (which cost more than the query itself for a million ratings). No
+    # stream_results: SQLAlchemy would then buffer rows ahead of the cursor. On PostgreSQL the
+    # driver holds the result (about 30 MB for 40,000 × 26) and converts it block by block.
+    connection = session.connection()
+    query = _agreement_ratings(round_, verified_only, connection.dialect.name)
+    result = connection.execute(query)
+    try:
+        while block := result.cursor.fetchmany(50_000):
+            flat = np.fromiter(itertools.chain.from_iterable(block), dtype=np.int64, count=3 * len(block))
+            chunks.append(flat.reshape(-1, 3))
+    finally:
+        result.close()
     rows = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
     in_scope = np.isin(rows[:, 1], list(column)) if len(rows) else np.zeros(0, bool)
     rows = rows[in_scope]
@@ -152,10 +169,15 @@ def load_matrix(session: Session, round_: Round, verified_only: bool = False) ->
 
 
 def _marker(session: Session, round_: Round) -> tuple:
-    """Changes whenever an agreement rating of the round is added, changed or withdrawn."""
+    """Changes whenever an agreement rating of the round is added, changed or withdrawn.
+
+    Count, newest id and two sums that any single change moves (a changed value changes the sum
+    of id × value by id × difference); all read from the results index alone, without touching
+    the table (0.1 s for 880,000 ratings on SQLite).
+    """
     row = session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(Rating.value), 0), sa.func.max(Rating.updated_at),
-        sa.func.max(Rating.id),
+        sa.func.count(), sa.func.coalesce(sa.func.sum(Rating.value), 0), sa.func.max(Rating.id),
+        sa.func.coalesce(sa.func.sum(Rating.id * Rating.value), 0),
     ).where(Rating.round_id == round_.id, Rating.question == "agreement")).one()
     return tuple(row)
 
