@@ -354,3 +354,23 @@ def test_profile_age_bracket_is_voluntary(client, db, make_user, login):
     client.submit("/konto", {"display_name": "Anna", "language": "de", "district": ""})
     db.expire_all()
     assert db.scalar(sa.select(User.age_bracket).where(User.email == "anna@example.org")) is None
+
+
+def test_redeeming_a_code_renews_the_verified_analysis(app, db, planted_round):
+    from participation import db as database
+    from participation.analysis.services import round_analysis
+    from participation.db import utcnow
+    from participation.rounds.models import InvitationCode
+
+    round_, people, _items = planted_round
+    with app.app_context():
+        assert round_analysis(database.session(), round_, verified_only=True).result.participants == 12
+    db.add(InvitationCode(round_id=round_.id, code="LATE-1", redeemed_by_id=people[50].id, redeemed_at=utcnow()))
+    db.commit()
+    with app.app_context():
+        assert round_analysis(database.session(), round_, verified_only=True).result.participants == 13
+
+
+def test_a_round_without_items_or_ratings():
+    result = compute.analyse(np.zeros((3, 0), dtype=np.int8))
+    assert result.participants == 3 and result.included == 0 and result.items == []

@@ -170,7 +170,7 @@ def _analyse(values: np.ndarray) -> Analysis:
     n_participants, n_items = values.shape
     # A canonical row order: the answer depends on the ratings only, not on the order of the rows
     # (nor on ids or pseudonyms), so a copy of the export reproduces the groups.
-    order = np.lexsort(values.T[::-1]) if n_participants else np.arange(0)
+    order = np.lexsort(values.T[::-1]) if n_participants and n_items else np.arange(n_participants)
     ordered = values[order]
 
     min_ratings = min(MIN_RATINGS, n_items)

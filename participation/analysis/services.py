@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..accounts.models import AGE_BRACKETS, DISTRICTS, User
 from ..pseudonyms import ballot_pseudonym, pseudonymizer
 from ..ratings.models import Ballot, Rating
-from ..rounds.models import InvitationCode, Round
+from ..rounds.models import InvitationCode, Round, RoundItem
 from ..rounds.services import scope_items
 from ..strategy.models import StrategyItem
 from . import compute
@@ -175,11 +175,15 @@ def _marker(session: Session, round_: Round) -> tuple:
     of id × value by id × difference); all read from the results index alone, without touching
     the table (0.1 s for 880,000 ratings on SQLite).
     """
-    row = session.execute(sa.select(
+    # Also the round's scope (editable in draft) and its redeemed codes (who counts as verified).
+    scope = sa.select(sa.func.coalesce(sa.func.sum(RoundItem.item_id * (RoundItem.position + 1)), 0)).where(
+        RoundItem.round_id == round_.id).scalar_subquery()
+    codes = sa.select(sa.func.count()).select_from(InvitationCode).where(
+        InvitationCode.round_id == round_.id, InvitationCode.redeemed_by_id.is_not(None)).scalar_subquery()
+    return tuple(session.execute(sa.select(
         sa.func.count(), sa.func.coalesce(sa.func.sum(Rating.value), 0), sa.func.max(Rating.id),
-        sa.func.coalesce(sa.func.sum(Rating.id * Rating.value), 0),
-    ).where(Rating.round_id == round_.id, Rating.question == "agreement")).one()
-    return tuple(row)
+        sa.func.coalesce(sa.func.sum(Rating.id * Rating.value), 0), scope, codes,
+    ).where(Rating.round_id == round_.id, Rating.question == "agreement")).one())
 
 
 # --- representativeness and weighting --------------------------------------------------------
