@@ -219,6 +219,9 @@ def test_api_analysis_of_a_round_with_online_and_offline_participants(client, pl
     assert data["weighting"]["participants"] == 97
     assert first["weighted_share_agree"] is not None and first["weighted_share_agree"] != first["share_agree"]
 
+    client.application.extensions["analysis_cache"].clear()  # computed afresh: the same answer
+    assert client.get(f"/api/v1/rounds/{round_.id}/analysis").get_json() == data
+
     verified = client.get(f"/api/v1/rounds/{round_.id}/analysis?verified=1").get_json()
     assert verified["verified_only"] and verified["participants"] == 12 and verified["groups"] == []
 

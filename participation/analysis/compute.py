@@ -17,7 +17,7 @@ import numpy as np
 import sklearn
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 from threadpoolctl import threadpool_limits
 
 MISSING = -1
@@ -134,20 +134,22 @@ def _cluster(points: np.ndarray) -> tuple[int | None, float | None, np.ndarray |
     """k-means for k = 2…5, the k with the highest silhouette; labels in the order of ``points``."""
     n = len(points)
     distinct = len(np.unique(points.round(9), axis=0))
-    best: tuple[float, int, np.ndarray] | None = None
-    sample = SILHOUETTE_SAMPLE if n > SILHOUETTE_SAMPLE else None
+    rng = np.random.default_rng(SEED)
     # Beyond a few thousand participants the centres hardly move with more of them: learn them on
     # a fixed subsample and assign everyone to the nearest (keeps 40,000 well under a second).
-    fit = points
-    if n > FIT_SAMPLE:
-        fit = points[np.sort(np.random.default_rng(SEED).choice(n, FIT_SAMPLE, replace=False))]
+    fit = points if n <= FIT_SAMPLE else points[np.sort(rng.choice(n, FIT_SAMPLE, replace=False))]
+    # The silhouette compares every pair of people: on a fixed subsample, distances computed once.
+    sample = np.arange(n) if n <= SILHOUETTE_SAMPLE else np.sort(rng.choice(n, SILHOUETTE_SAMPLE, replace=False))
+    distances = pairwise_distances(points[sample])
+    best: tuple[float, int, np.ndarray] | None = None
     for k in range(K_RANGE[0], K_RANGE[1] + 1):
         if k >= n or k > distinct:
             break
         labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=SEED).fit(fit).predict(points)
-        if len(np.unique(labels)) < 2:
+        found = len(np.unique(labels[sample]))
+        if found < 2 or found >= len(sample):
             continue
-        score = float(silhouette_score(points, labels, sample_size=sample, random_state=SEED))
+        score = float(silhouette_score(distances, labels[sample], metric="precomputed"))
         if best is None or score > best[0]:
             best = (score, k, labels)
     if best is None:
