@@ -377,3 +377,16 @@ def test_redeeming_a_code_renews_the_verified_analysis(app, db, planted_round):
 def test_a_round_without_items_or_ratings():
     result = compute.analyse(np.zeros((3, 0), dtype=np.int8))
     assert result.participants == 3 and result.included == 0 and result.items == []
+
+
+@pytest.mark.parametrize("state", ["draft", "open", "closed", "consolidation", "published"])
+@pytest.mark.parametrize("role", ["visitor", "unconfirmed", "resident", "moderator", "admin"])
+@pytest.mark.parametrize("results", ["live", "after_close"])
+def test_analysis_permissions(role, state, results):
+    from participation import permissions
+
+    from .test_permissions import NOW, person, round_in
+
+    user, round_ = person(role), round_in(state, results=results)
+    assert permissions.can_see_analysis(user, round_, now=NOW) == permissions.can_see_results(user, round_, now=NOW)
+    assert permissions.can_see_group_membership(user) == (role == "admin")

@@ -17,7 +17,7 @@ bp = Blueprint("analysis", __name__, template_folder="templates")
 @bp.get("/runden/<int:round_id>/analyse")
 def overview(round_id: int):
     round_ = _round_or_404(round_id)
-    if not permissions.can_see_results(current_user, round_):
+    if not permissions.can_see_analysis(current_user, round_):
         return render_template("rounds/results_hidden.html", round=round_), 403
     session = db.session()
     verified_only = request.args.get("verified") == "1"

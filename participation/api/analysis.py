@@ -16,7 +16,7 @@ from .views import bp
 @bp.get("/rounds/<int:round_id>/analysis")
 def round_analysis_json(round_id: int):
     round_ = _visible_round(round_id)
-    if not permissions.can_see_results(current_user, round_):
+    if not permissions.can_see_analysis(current_user, round_):
         return json_error(403, "results_hidden", _("The results of this round are shown once it has closed."))
     verified = request.args.get("verified") in ("1", "true")
     return jsonify(round_analysis(db.session(), round_, verified_only=verified).as_json())
@@ -27,6 +27,6 @@ def round_analysis_membership(round_id: int):
     round_ = _visible_round(round_id)
     if not current_user.is_authenticated:
         return json_error(401, "not_logged_in", _("Please log in first."))
-    if not permissions.can_administer(current_user):
+    if not permissions.can_see_group_membership(current_user):
         return json_error(403, "forbidden", _("Only administrators may see who is in which group."))
     return jsonify({"round": round_.id, "participants": membership(db.session(), round_)})
