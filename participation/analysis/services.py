@@ -4,7 +4,8 @@ figures on representativeness and weighting that need to know who took part.
 One streaming query reads the round's agreement ratings (accounts and offline ballots alike) into
 a participants × items matrix; two small queries read the participants' districts and age
 brackets. The result is kept per round in the process and computed again only when a cheap
-marker query (count, sum, last change of the round's agreement ratings) says the ratings changed.
+marker query (count, newest id and sums over the round's ratings index, its scope and redeemed
+codes) says something changed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..pseudonyms import ballot_pseudonym, pseudonymizer
 from ..ratings.models import Ballot, Rating
 from ..rounds.models import InvitationCode, Round, RoundItem
 from ..rounds.services import scope_items
-from ..strategy.models import StrategyItem
+from ..strategy.models import StrategyItem, localized
 from . import compute
 from .population import Population, load
 
@@ -31,12 +32,26 @@ MIN_CELL = 5  # cells with fewer people are never shown
 _lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class ItemRef:
+    """What the analysis keeps of an item: plain values, safe to share between requests."""
+
+    id: int
+    key: str
+    title_de: str
+    title_en: str | None
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
+
+
 @dataclass
 class Matrix:
     """Agreement ratings of one round: ``values[p, i]`` (1–5, 0 keine Angabe, -1 not rated)."""
 
     values: np.ndarray
-    items: list[StrategyItem]
+    items: list[ItemRef]
     # Per participant: an account id (> 0) or minus a ballot id (< 0).
     participants: np.ndarray
     districts: list[str | None]
@@ -132,7 +147,7 @@ def _agreement_ratings(round_: Round, verified_only: bool, dialect: str):
 
 
 def load_matrix(session: Session, round_: Round, verified_only: bool = False) -> Matrix:
-    items = scope_items(session, round_)
+    items = [ItemRef(item.id, item.key, item.title_de, item.title_en) for item in scope_items(session, round_)]
     column = {item.id: index for index, item in enumerate(items)}
     chunks = []
     # Read in blocks from the driver's cursor straight into numpy: three integers a row need no

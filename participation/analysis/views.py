@@ -32,8 +32,7 @@ def overview(round_id: int):
     by_division = sorted(
         (row for row in rows if row["figures"].divisive is not None),
         key=lambda row: (-row["figures"].divisive, row["figures"].index))
-    keys = {item.id: item for item in analysis.matrix.items}
-    items_by_index = list(keys.values())
+    items_by_index = analysis.matrix.items
     return render_template(
         "analysis/overview.html", round=round_, analysis=analysis, result=analysis.result,
         by_consensus=by_consensus, by_division=by_division, items_by_index=items_by_index,
