@@ -14,6 +14,8 @@ from participation.analysis import compute
 from participation.analysis.population import PopulationFileError, parse
 from participation.ratings.models import Ballot, Rating
 
+from .test_api import schema_validator
+
 AGREE = [5] * 10 + [5] * 5
 DISAGREE = [1] * 10 + [5] * 5
 
@@ -132,6 +134,17 @@ def test_population_file_format():
             parse(bad)
 
 
+def test_a_broken_population_file_names_itself(tmp_path):
+    from participation.analysis.population import load
+
+    with pytest.raises(PopulationFileError, match="missing.yaml"):
+        load(str(tmp_path / "missing.yaml"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("source: [unclosed\n", encoding="utf-8")
+    with pytest.raises(PopulationFileError, match="broken.yaml: not valid YAML"):
+        load(str(broken))
+
+
 def test_shipped_population_file_covers_every_district():
     from participation.accounts.models import AGE_BRACKETS, DISTRICTS
     from participation.analysis.population import load
@@ -219,6 +232,7 @@ def test_api_analysis_of_a_round_with_online_and_offline_participants(client, pl
     assert data["weighting"]["participants"] == 97
     assert first["weighted_share_agree"] is not None and first["weighted_share_agree"] != first["share_agree"]
 
+    schema_validator("RoundAnalysis").validate(data)
     client.application.extensions["analysis_cache"].clear()  # computed afresh: the same answer
     assert client.get(f"/api/v1/rounds/{round_.id}/analysis").get_json() == data
 
@@ -253,6 +267,7 @@ def test_membership_is_for_admins_with_round_pseudonyms(app, client, planted_rou
     make_user("admin@example.org", role="admin")
     login("admin@example.org")
     data = client.get(path).get_json()
+    schema_validator("AnalysisMembership").validate(data)
     with app.app_context():
         pseudonym = pseudonymizer(round_.id)
         expected = {

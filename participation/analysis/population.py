@@ -60,7 +60,10 @@ def _shares(raw: object, keys: tuple[str, ...], name: str) -> dict[str, float]:
 
 
 def parse(text: str) -> Population:
-    data = yaml.safe_load(text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise PopulationFileError(f"not valid YAML: {error}") from error
     if not isinstance(data, dict):
         raise PopulationFileError("expected a mapping with source, year and districts")
     if not data.get("source"):
@@ -83,4 +86,8 @@ def _load(path: str, mtime: float) -> Population:
 def load(path: str | None) -> Population:
     """The configured file (or the shipped one); read again when it changes on disk."""
     file = Path(path) if path else DEFAULT_FILE
-    return _load(str(file), file.stat().st_mtime)
+    try:
+        return _load(str(file), file.stat().st_mtime)
+    except (OSError, PopulationFileError) as error:
+        # An operator's mistake: say which file (PARTICIPATION_POPULATION_FILE) and what is wrong.
+        raise PopulationFileError(f"population file {file}: {error}") from error
