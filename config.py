@@ -125,6 +125,9 @@ def load(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "SITE_NAME": _env("SITE_NAME", "Smart City Münster"),
         "SQL_ECHO": _flag("SQL_ECHO", False),
+        # Population shares per district and age bracket for the analysis (representativeness);
+        # empty: the shipped Münster file.
+        "POPULATION_FILE": _env("POPULATION_FILE"),
     }
 
 

@@ -58,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .accounts.views import bp as accounts_bp
     from .accounts.views import init_login
     from .admin.views import bp as admin_bp
+    from .analysis.views import bp as analysis_bp
     from .api.views import bp as api_bp
     from .comments.views import bp as comments_bp
     from .mail.services import init_app as init_mail
@@ -79,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(comments_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(versions_bp)
+    app.register_blueprint(analysis_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
     from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
     from .api import versions as _api_versions  # noqa: F401  (adds compare and history to api_bp)

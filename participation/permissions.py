@@ -84,6 +84,16 @@ def can_see_results(user: Any, round_: Any, now: datetime | None = None) -> bool
     return round_.results_visibility == "live" or state in ("closed", "consolidation", "published")
 
 
+def can_see_analysis(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    """Opinion groups, consensus and representativeness are shown exactly like the results."""
+    return can_see_results(user, round_, now)
+
+
+def can_see_group_membership(user: Any) -> bool:
+    """Who is in which opinion group (by pseudonym) is for the administration only."""
+    return has_role(user, "admin")
+
+
 def can_edit_round(user: Any, round_: Any, now: datetime | None = None) -> bool:
     return can_manage_rounds(user) and _state(round_, now) == "draft"
 

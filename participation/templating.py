@@ -22,6 +22,12 @@ DISTRICT_LABELS = {
     "suedost": _l("Südost"),
     "hiltrup": _l("Hiltrup"),
 }
+AGE_BRACKET_LABELS = {
+    "16-24": _l("16 to 24 years"),
+    "25-39": _l("25 to 39 years"),
+    "40-59": _l("40 to 59 years"),
+    "60+": _l("60 years and older"),
+}
 ROLE_LABELS = {
     "resident": _l("Participant"),
     "moderator": _l("Moderator"),
@@ -91,6 +97,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=_Predicates(),
         district_labels=DISTRICT_LABELS,
+        age_bracket_labels=AGE_BRACKET_LABELS,
         role_labels=ROLE_LABELS,
         kind_labels=KIND_LABELS,
         language_names=LANGUAGE_NAMES,

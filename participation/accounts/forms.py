@@ -8,9 +8,9 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
-from ..templating import DISTRICT_LABELS
+from ..templating import AGE_BRACKET_LABELS, DISTRICT_LABELS
 from . import passwords
-from .models import DISTRICTS
+from .models import AGE_BRACKETS, DISTRICTS
 
 DISPLAY_NAME_MAX = 60
 
@@ -108,6 +108,13 @@ class ProfileForm(FlaskForm):
         _l("City district (optional)"),
         choices=[SelectChoice("", _l("Prefer not to say"))]
         + [SelectChoice(key, DISTRICT_LABELS[key]) for key in DISTRICTS],
+        validate_choice=True,
+    )
+    age_bracket = SelectField(
+        _l("Age (optional)"),
+        choices=[SelectChoice("", _l("Prefer not to say"))]
+        + [SelectChoice(key, AGE_BRACKET_LABELS[key]) for key in AGE_BRACKETS],
+        default="",  # not sent (an older form): not stated
         validate_choice=True,
     )
 

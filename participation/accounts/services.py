@@ -136,10 +136,14 @@ def set_password(db: Session, user: User, password: str) -> None:
                reset_url=url_for("accounts.forgot_password", _external=True))
 
 
-def update_profile(db: Session, user: User, display_name: str, language: str, district: str | None) -> None:
+def update_profile(
+    db: Session, user: User, display_name: str, language: str, district: str | None,
+    age_bracket: str | None = None,
+) -> None:
     user.display_name = display_name
     user.language = language
     user.district = district or None
+    user.age_bracket = age_bracket or None
     db.flush()
 
 
@@ -182,6 +186,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
             "role": user.role,
             "language": user.language,
             "district": user.district,
+            "age_bracket": user.age_bracket,
             "created_at": _iso(user.created_at),
             "privacy_consent_at": _iso(user.privacy_consent_at),
             "confirmed_at": _iso(user.confirmed_at),
@@ -212,6 +217,7 @@ def delete_account(db: Session, user: User) -> None:
     user.display_name = None
     user.password_hash = None
     user.district = None
+    user.age_bracket = None
     user.last_login_at = None
     user.privacy_consent_at = None
     user.session_token = new_session_token()

@@ -185,9 +185,11 @@ def profile():
     form = ProfileForm(obj=current_user if request.method == "GET" else None)
     if request.method == "GET":
         form.district.data = current_user.district or ""
+        form.age_bracket.data = current_user.age_bracket or ""
     elif form.validate_on_submit():
         services.update_profile(
-            db.session(), current_user, form.display_name.data, form.language.data, form.district.data
+            db.session(), current_user, form.display_name.data, form.language.data, form.district.data,
+            age_bracket=form.age_bracket.data,
         )
         db.session().commit()
         flash(_("Your profile has been saved."), "success")
@@ -200,7 +202,8 @@ def profile():
 def _profile_page(profile_form=None, password_form=None, status: int = 200):
     return render_template(
         "accounts/profile.html",
-        profile_form=profile_form or ProfileForm(obj=current_user, district=current_user.district or ""),
+        profile_form=profile_form or ProfileForm(
+            obj=current_user, district=current_user.district or "", age_bracket=current_user.age_bracket or ""),
         password_form=password_form or ChangePasswordForm(),
     ), status
 
