@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from ..mail import services as mail
 from ..mail.models import OutboxMessage
+from ..text import TextError, clean_display_name
 from . import passwords, tokens
 from .models import ROLES, User, new_session_token
 
@@ -151,6 +152,10 @@ def create_user(
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if user_by_email(db, email) is not None:
         raise ValueError(f"an account with the address {normalize_email(email)} exists already")
+    try:
+        display_name = clean_display_name(display_name, staff=True)
+    except TextError as error:
+        raise ValueError(error.message) from None
     now = utcnow()
     user = User(
         email=normalize_email(email), display_name=display_name, role=role,

@@ -19,7 +19,7 @@ from flask import session as http_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import db
+from .. import db, permissions
 from ..extensions import config_limit, limiter, login_account_key, login_manager
 from ..i18n import LANGUAGE_COOKIE, current_language
 from ..templating import is_safe_next
@@ -165,6 +165,7 @@ def reset_password(token: str):
     if checked.status != "ok" or checked.user is None:
         return render_template("accounts/bad_link.html", status=checked.status, purpose="reset"), 400
     form = ResetPasswordForm()
+    form.account_inputs = _account_inputs(checked.user)
     if form.validate_on_submit():
         services.set_password(session, checked.user, form.password.data)
         session.commit()
@@ -177,12 +178,19 @@ def reset_password(token: str):
     return render_template("accounts/reset.html", form=form), 200 if request.method == "GET" else 422
 
 
+def _account_inputs(user) -> list[str]:
+    """What a password must not be built from: the address, its parts and the name."""
+    email = user.email or ""
+    return [value for value in (email, email.partition("@")[0], user.display_name) if value]
+
+
 # --- profile -----------------------------------------------------------------------------
 
 @bp.route("/konto", methods=["GET", "POST"])
 @login_required
 def profile():
     form = ProfileForm(obj=current_user if request.method == "GET" else None)
+    form.staff = permissions.can_moderate(current_user)
     if request.method == "GET":
         form.district.data = current_user.district or ""
     elif form.validate_on_submit():
@@ -209,6 +217,7 @@ def _profile_page(profile_form=None, password_form=None, status: int = 200):
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    form.account_inputs = _account_inputs(current_user)
     if form.validate_on_submit():
         if not passwords.verify(current_user.password_hash, form.current_password.data):
             form.current_password.errors = [_("This is not your current password.")]

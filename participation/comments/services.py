@@ -23,6 +23,7 @@ from ..rounds.models import Round
 from ..rounds.services import is_verified
 from ..sanitize import render_comment
 from ..strategy.models import StrategyItem
+from ..text import TextError, clean_text
 from .models import (
     BODY_MAX,
     REPORT_REASONS,
@@ -52,10 +53,17 @@ class CommentError(ValueError):
 
 # --- writing --------------------------------------------------------------------------------
 
+def _clean(text: str) -> str:
+    try:
+        return clean_text(text)
+    except TextError as error:
+        raise CommentError(error.code, error.message) from None
+
+
 def _clean_body(body: object) -> str:
     if body is not None and not isinstance(body, str):
         raise CommentError("invalid_body", _("Please write something."))
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = _clean(body or "")
     if not body:
         raise CommentError("empty_body", _("Please write something."))
     if len(body) > BODY_MAX:
@@ -189,7 +197,7 @@ def report_comment(db: Session, comment: Comment, reporter: User, reason: str, t
         raise CommentError("unknown_reason", _("Please choose a reason."))
     if text is not None and not isinstance(text, str):
         raise CommentError("text_invalid", _("Please describe the problem."))
-    text = (text or "").strip() or None
+    text = _clean(text or "") or None
     if reason == "other" and not text:
         raise CommentError("text_required", _("Please describe the problem."))
     if text and len(text) > REPORT_TEXT_MAX:

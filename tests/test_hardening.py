@@ -1,0 +1,137 @@
+"""Findings of the outside security review (issue 7), each with the request that broke it.
+
+Visible texts are asserted in English where they matter (users with language="en",
+visitors with Accept-Language: en); otherwise status codes, error codes and the database.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from participation.accounts.models import User
+from participation.comments.models import Comment, Report
+from participation.text import TextError, clean_display_name, clean_text, mixes_scripts
+
+from .conftest import PASSWORD, Client
+from .test_accounts import register
+from .test_comments import EN, ITEM, api, stored, write
+
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
+
+
+def assert_secure(response) -> None:
+    for header in SECURITY_HEADERS:
+        assert header in response.headers, header
+
+
+@pytest.fixture
+def anna(make_user, login):
+    user = make_user(language="en")
+    login()
+    return user
+
+
+# --- invisible and control characters (one rule for forms, API and names) -----------------------
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("a\x00b", "control_characters"),
+    ("Preis\x85wert", "control_characters"),  # C1 (NEL)
+    ("\x1b[31mrot", "control_characters"),
+    ("abc\u202edcba", "bidi_characters"),
+    ("x\u2066y", "bidi_characters"),
+])
+def test_control_and_bidi_characters_are_refused(text, code):
+    with pytest.raises(TextError) as refused:
+        clean_text(text)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\ufeff", " \u200b\u200c \n", "\u00a0\u2060", ""])
+def test_text_of_only_invisible_characters_is_empty(text):
+    assert clean_text(text) == ""
+
+
+def test_text_is_nfc_with_newlines_and_keeps_emoji_joiners():
+    assert clean_text("Mu\u0308nster\r\nzweite\rdritte\tZeile ") == "Münster\nzweite\ndritte\tZeile"
+    family = "\U0001f469\u200d\U0001f467"
+    assert clean_text(family) == family
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("Ein\x00Text", "control_characters"),
+    ("\u200b\ufeff", "empty_body"),
+    ("\x85", "control_characters"),
+    ("gut \u202eesöb", "bidi_characters"),
+])
+def test_comment_form_and_api_refuse_the_same_characters(client, db, frozen, make_round, anna, body, code):
+    round_ = make_round()
+    response = write(client, round_.id, body, headers=EN)
+    assert response.status_code == 422
+    assert "invisible" in response.get_data(as_text=True) or "direction" in response.get_data(as_text=True) \
+        or "Please write something" in response.get_data(as_text=True)
+    answer = api(client, "POST", f"/api/v1/rounds/{round_.id}/items/{ITEM}/comments",
+                 {"body": body, "stance": "support"})
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["code"] == code
+    assert stored(db) == []
+
+
+def test_comments_are_stored_in_nfc(client, db, frozen, make_round, anna):
+    round_ = make_round()
+    assert write(client, round_.id, "Mu\u0308nster ist scho\u0308n").status_code == 302
+    [comment] = stored(db)
+    assert comment.body == "Münster ist schön"
+
+
+def test_report_texts_share_the_rule(client, db, frozen, make_round, make_user, anna):
+    round_ = make_round()
+    write(client, round_.id, "Ein Beitrag")
+    [comment] = stored(db)
+    make_user("bert@example.org", name="Bert", language="en")
+    bert = Client(client.application.test_client())
+    bert.submit("/login", {"email": "bert@example.org", "password": PASSWORD})
+    answer = api(bert, "POST", f"/api/v1/comments/{comment.id}/reports", {"reason": "other", "text": "a\x00b"})
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["code"] == "control_characters"
+    assert db.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
+
+
+# --- display names ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "\u041coderation",  # Cyrillic М + Latin
+    "Stadt Münster", "STADT MÜNSTER", "stadt  muenster", "Moderation", "Administration",
+    "Smart City Münster",  # the configured site name
+    "Ｍｏｄｅｒａｔｉｏｎ",  # full-width, folded by NFKC
+    "Ad\u200bmin", "Anna\u202e", "Anna\r\nBoss", "Anna\x00", "\u200b",
+    "Αdministration",  # Greek Alpha
+])
+def test_impersonating_or_invisible_display_names_are_refused(client, db, name):
+    response = register(client, name=name)
+    assert response.status_code == 422
+    assert db.scalar(sa.select(User).where(User.email == "ben@example.org")) is None
+
+
+@pytest.mark.parametrize("name", ["Ben", "Jürgen Müller", "Иван Петров", "山田 太郎", "José-María", "Anna 2"])
+def test_ordinary_names_in_any_script_are_fine(client, db, name):
+    assert register(client, name=name).status_code == 200
+    assert db.scalar(sa.select(User.display_name).where(User.email == "ben@example.org")) == name
+
+
+def test_staff_may_use_reserved_names_residents_may_not(client, db, make_user, login):
+    make_user("mod@example.org", name="Mia", role="moderator", language="en")
+    login("mod@example.org")
+    response = client.submit("/konto", {"display_name": "Moderation", "language": "en", "district": ""})
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.scalar(sa.select(User.display_name).where(User.email == "mod@example.org")) == "Moderation"
+    assert clean_display_name("Stadt Münster", staff=True) == "Stadt Münster"
+    with pytest.raises(TextError):
+        clean_display_name("\u041coderation", staff=True)  # look-alikes are refused for everyone
+
+
+def test_mixed_scripts_only_within_a_word():
+    assert mixes_scripts("P\u0430ypal")
+    assert not mixes_scripts("Иван")
+    assert not mixes_scripts("東京タワー")
