@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PREFIX = "PARTICIPATION_"
 ENVIRONMENTS = ("development", "production", "testing")
@@ -63,6 +64,8 @@ def load(instance_path: str) -> dict:
             missing.append(f"{PREFIX}SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} random characters")
         if not database_url:
             missing.append(f"{PREFIX}DATABASE_URL (e.g. postgresql+psycopg://user:password@host/dbname)")
+        if not _env("BASE_URL"):
+            missing.append(f"{PREFIX}BASE_URL (the public address, e.g. https://beteiligung.muenster.de)")
         if missing:
             raise ConfigError("Refusing to start in production. Missing or unsafe:\n  - " + "\n  - ".join(missing))
     if not secret_key:
@@ -71,6 +74,8 @@ def load(instance_path: str) -> dict:
         secret_key = _instance_secret(instance_path)
     if not database_url:
         database_url = "sqlite:///" + str(Path(instance_path) / "participation.db")
+
+    base_url, trusted_hosts = _public_address(env)
 
     mail_backend = _env("MAIL_BACKEND", "smtp" if production else "file")
     if mail_backend not in {"smtp", "file"}:
@@ -92,6 +97,14 @@ def load(instance_path: str) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(hours=_int("SESSION_LIFETIME_HOURS", 24 * 14)),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "PROXY_FIX": _int("PROXY_FIX", 0),  # number of trusted reverse proxies in front
+        # Links in mail and from the console use this address, never the request's Host header;
+        # requests for other hosts are refused (400).
+        "BASE_URL": base_url,
+        "TRUSTED_HOSTS": trusted_hosts,
+        # Request size: a whole form fits easily; a flood of fields or megabytes does not.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 64 * 1024),
+        "MAX_FORM_PARTS": _int("MAX_FORM_PARTS", 100),
         # Mail
         "MAIL_BACKEND": mail_backend,
         "MAIL_DELIVER_INLINE": _flag("MAIL_DELIVER_INLINE", not production),
@@ -126,6 +139,27 @@ def load(instance_path: str) -> dict:
         "SITE_NAME": _env("SITE_NAME", "Smart City Münster"),
         "SQL_ECHO": _flag("SQL_ECHO", False),
     }
+
+
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1"]
+
+
+def _public_address(env: str) -> tuple[str, list[str]]:
+    """The configured public address and the host names requests may carry.
+
+    Development defaults to ``http://127.0.0.1:<PORT>``; tests to ``http://localhost``.
+    Outside production the loopback names are trusted as well, so a local browser works.
+    """
+    default = "http://localhost" if env == "testing" else f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+    base_url = (_env("BASE_URL") or default).strip().rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{PREFIX}BASE_URL must look like https://beteiligung.example.org, not {base_url!r}")
+    hosts = [parts.hostname]
+    hosts += [host.strip() for host in (_env("TRUSTED_HOSTS") or "").split(",") if host.strip()]
+    if env != "production":
+        hosts += LOOPBACK_HOSTS
+    return base_url, list(dict.fromkeys(hosts))
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -135,3 +135,48 @@ def test_mixed_scripts_only_within_a_word():
     assert mixes_scripts("P\u0430ypal")
     assert not mixes_scripts("Иван")
     assert not mixes_scripts("東京タワー")
+
+
+# --- 1: links in mail come from PARTICIPATION_BASE_URL; other hosts are refused ------------------
+
+def test_a_forged_host_gets_a_clean_400_and_mails_no_link(app, client, make_user, mailbox):
+    app.config["SERVER_NAME"] = None  # as in production: the page must render without it
+    make_user()
+    token = client.csrf_token()
+    response = client.post("/passwort-vergessen", data={"email": "anna@example.org", "csrf_token": token},
+                           headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert_secure(response)
+    assert mailbox.to("anna@example.org") == []
+    api_answer = client.get("/api/v1/strategy", headers={"Host": "evil.example"})
+    assert api_answer.status_code == 400 and api_answer.get_json()["error"]["code"] == "bad_request"
+
+
+def test_mail_links_use_the_configured_address(app, client, make_user, mailbox):
+    make_user()
+    app.config["BASE_URL"] = "https://beteiligung.example.org"
+    # The request comes in for "localhost" (as behind a proxy that rewrites Host).
+    response = client.submit("/passwort-vergessen", {"email": "anna@example.org"})
+    assert response.status_code == 200
+    link = mailbox.link("anna@example.org", "/passwort-neu/")
+    assert link.startswith("https://beteiligung.example.org/passwort-neu/")
+
+
+def test_trusted_hosts_come_from_the_base_url_plus_the_operators_list(monkeypatch, tmp_path):
+    import config
+
+    monkeypatch.setenv("PARTICIPATION_ENV", "production")
+    monkeypatch.setenv("PARTICIPATION_SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("PARTICIPATION_DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("PARTICIPATION_BASE_URL", "https://beteiligung.muenster.de/")
+    monkeypatch.setenv("PARTICIPATION_TRUSTED_HOSTS", "app1.intern, app2.intern")
+    loaded = config.load(str(tmp_path))
+    assert loaded["BASE_URL"] == "https://beteiligung.muenster.de"
+    assert loaded["TRUSTED_HOSTS"] == ["beteiligung.muenster.de", "app1.intern", "app2.intern"]
+    monkeypatch.setenv("PARTICIPATION_BASE_URL", "beteiligung.muenster.de")
+    with pytest.raises(config.ConfigError, match="BASE_URL"):
+        config.load(str(tmp_path))
+    monkeypatch.setenv("PARTICIPATION_ENV", "development")
+    monkeypatch.delenv("PARTICIPATION_BASE_URL")
+    monkeypatch.setenv("PORT", "5123")
+    assert config.load(str(tmp_path))["BASE_URL"] == "http://127.0.0.1:5123"

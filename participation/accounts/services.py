@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..mail import services as mail
+from ..urls import public_url
 from ..mail.models import OutboxMessage
 from ..text import TextError, clean_display_name
 from . import passwords, tokens
@@ -40,7 +40,7 @@ def user_by_session_id(db: Session, session_id: str) -> User | None:
 
 def _confirm_link(user: User, next_path: str | None = None) -> str:
     extra = {"n": next_path} if next_path else {}
-    return url_for("accounts.confirm", token=tokens.make(user, tokens.CONFIRM, **extra), _external=True)
+    return public_url("accounts.confirm", token=tokens.make(user, tokens.CONFIRM, **extra))
 
 
 def register(
@@ -58,9 +58,9 @@ def register(
     if existing is not None:
         mail.queue(
             db, email, "already_registered", existing.language, user_id=existing.id,
-            user=existing, login_url=url_for("accounts.login", _external=True),
-            reset_url=url_for("accounts.forgot_password", _external=True),
-            resend_url=url_for("accounts.resend_confirmation", _external=True),
+            user=existing, login_url=public_url("accounts.login"),
+            reset_url=public_url("accounts.forgot_password"),
+            resend_url=public_url("accounts.resend_confirmation"),
         )
         return None
     now = utcnow()
@@ -118,7 +118,7 @@ def request_password_reset(db: Session, email: str) -> None:
     user = user_by_email(db, email)
     if user is None:
         return
-    link = url_for("accounts.reset_password", token=tokens.make(user, tokens.RESET), _external=True)
+    link = public_url("accounts.reset_password", token=tokens.make(user, tokens.RESET))
     mail.queue(
         db, user.email or "", "reset_password", user.language, user_id=user.id,
         user=user, link=link, hours=_hours("RESET_TOKEN_MAX_AGE"),
@@ -134,7 +134,7 @@ def set_password(db: Session, user: User, password: str) -> None:
         user.confirmed_at = utcnow()
     db.flush()
     mail.queue(db, user.email or "", "password_changed", user.language, user_id=user.id, user=user,
-               reset_url=url_for("accounts.forgot_password", _external=True))
+               reset_url=public_url("accounts.forgot_password"))
 
 
 def update_profile(db: Session, user: User, display_name: str, language: str, district: str | None) -> None:
