@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..mail import services as mail
-from ..urls import public_url
 from ..mail.models import OutboxMessage
 from ..text import TextError, clean_display_name
+from ..urls import public_url
 from . import passwords, tokens
 from .models import ROLES, User, new_session_token
 
