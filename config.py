@@ -103,8 +103,8 @@ def load(instance_path: str) -> dict:
         "TRUSTED_HOSTS": trusted_hosts,
         # Request size: a whole form fits easily; a flood of fields or megabytes does not.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
-        "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 64 * 1024),
-        "MAX_FORM_PARTS": _int("MAX_FORM_PARTS", 100),
+        "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 256 * 1024),
+        "MAX_FORM_PARTS": _int("MAX_FORM_PARTS", 500),
         # Mail
         "MAIL_BACKEND": mail_backend,
         "MAIL_DELIVER_INLINE": _flag("MAIL_DELIVER_INLINE", not production),

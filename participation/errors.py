@@ -12,10 +12,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .accounts.models import User
 from .extensions import login_manager
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
+# What the page layout reads of the logged-in user (without loading anything).
+SHOWN_USER_FIELDS = {"id", "role", "language", "deleted_at", "confirmed_at"}
 
 
 def messages() -> dict[int, str]:
@@ -66,8 +69,8 @@ def _forget_database() -> None:
     g.pop("mail_queued", None)
     db_session = g.get("db_session")
     user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False) and sa.inspect(user).expired_attributes:
-        g._login_user = login_manager.anonymous_user()
+    if isinstance(user, User) and not SHOWN_USER_FIELDS <= sa.inspect(user).dict.keys():
+        g._login_user = login_manager.anonymous_user()  # expired by the failed transaction
     if db_session is not None:
         try:
             db_session.expunge_all()

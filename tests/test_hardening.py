@@ -180,3 +180,78 @@ def test_trusted_hosts_come_from_the_base_url_plus_the_operators_list(monkeypatc
     monkeypatch.delenv("PARTICIPATION_BASE_URL")
     monkeypatch.setenv("PORT", "5123")
     assert config.load(str(tmp_path))["BASE_URL"] == "http://127.0.0.1:5123"
+
+
+# --- 3: error pages after a database error, without touching the database ------------------------
+
+@pytest.fixture
+def failing_routes(app):
+    """Routes that break the transaction the way a real bug would (a unique violation)."""
+    from flask_login import current_user
+
+    from participation import db as database
+
+    def duplicate_email():
+        session = database.session()
+        _ = current_user.is_authenticated  # the page had loaded the user already
+        session.add(User(email="anna@example.org", display_name="Twin"))
+        session.flush()  # IntegrityError; the session is now unusable until rolled back
+        return "unreachable"
+
+    app.add_url_rule("/test-fails", "test_fails", duplicate_email)
+    app.add_url_rule("/api/v1/test-fails", "api_test_fails", duplicate_email)
+    app.config["TESTING"] = False  # production behaviour: the handler answers instead of raising
+    return app
+
+
+def test_the_500_page_survives_a_database_error(failing_routes, client, make_user, login, engine):
+    make_user(language="en")
+    login()
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/test-fails", headers=EN)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 500
+    assert_secure(response)
+    html = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in html
+    # After the failing INSERT: only the rollback to the savepoint, no query for the error page.
+    after = statements[[i for i, s in enumerate(statements) if "INSERT INTO user_account" in s][-1] + 1:]
+    assert not [s for s in after if s.lstrip().upper().startswith("SELECT")], after
+
+    answer = client.get("/api/v1/test-fails")
+    assert answer.status_code == 500
+    assert answer.get_json()["error"]["code"] == "server_error"
+    assert_secure(answer)
+
+
+# --- 5: request size limits -----------------------------------------------------------------------
+
+def test_huge_forms_are_refused_with_413(client, make_user):
+    token = client.csrf_token()
+    many_fields = {f"f{i}": "x" for i in range(2000)} | {"csrf_token": token}
+    response = client.post("/login", data=many_fields, headers={"Accept-Language": "en"})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert_secure(response)
+    big = client.post("/login", data={"email": "x" * 2_000_000, "csrf_token": token})
+    assert big.status_code == 413
+    answer = client.post("/api/v1/rounds/1/items/vision/comments", data=b'{"body": "' + b"x" * 2_000_000 + b'"}',
+                         content_type="application/json", headers={"X-CSRFToken": token})
+    assert answer.status_code == 413
+    assert answer.get_json()["error"]["code"] == "too_large"
+
+
+def test_size_limits_are_configurable(monkeypatch, tmp_path):
+    import config
+
+    monkeypatch.setenv("PARTICIPATION_MAX_CONTENT_LENGTH", "5000000")
+    monkeypatch.setenv("PARTICIPATION_MAX_FORM_PARTS", "300")
+    loaded = config.load(str(tmp_path))
+    assert (loaded["MAX_CONTENT_LENGTH"], loaded["MAX_FORM_PARTS"]) == (5_000_000, 300)
