@@ -125,7 +125,9 @@ def load(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "10 per minute; 100 per hour"),
-        "RATELIMIT_LOGIN_PER_ACCOUNT": _env("RATELIMIT_LOGIN_PER_ACCOUNT", "20 per hour"),
+        # Failed log-ins per account and address, and (much higher) per account from anywhere.
+        "RATELIMIT_LOGIN_PER_PAIR": _env("RATELIMIT_LOGIN_PER_PAIR", "10 per hour"),
+        "RATELIMIT_LOGIN_PER_ACCOUNT": _env("RATELIMIT_LOGIN_PER_ACCOUNT", "200 per hour"),
         "RATELIMIT_MAIL": _env("RATELIMIT_MAIL", "5 per minute; 30 per hour"),
         # Per account, shared by the forms and the JSON API.
         "RATELIMIT_COMMENTS": _env("RATELIMIT_COMMENTS", "10 per minute; 60 per hour"),

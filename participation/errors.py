@@ -69,7 +69,7 @@ def _forget_database() -> None:
     g.pop("mail_queued", None)
     db_session = g.get("db_session")
     user = g.get("_login_user")
-    if isinstance(user, User) and not SHOWN_USER_FIELDS <= sa.inspect(user).dict.keys():
+    if isinstance(user, User) and not sa.inspect(user).dict.keys() >= SHOWN_USER_FIELDS:
         g._login_user = login_manager.anonymous_user()  # expired by the failed transaction
     if db_session is not None:
         try:

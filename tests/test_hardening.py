@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from participation.accounts.models import User
-from participation.comments.models import Comment, Report
+from participation.comments.models import Report
 from participation.text import TextError, clean_display_name, clean_text, mixes_scripts
 
 from .conftest import PASSWORD, Client
@@ -255,3 +255,57 @@ def test_size_limits_are_configurable(monkeypatch, tmp_path):
     monkeypatch.setenv("PARTICIPATION_MAX_FORM_PARTS", "300")
     loaded = config.load(str(tmp_path))
     assert (loaded["MAX_CONTENT_LENGTH"], loaded["MAX_FORM_PARTS"]) == (5_000_000, 300)
+
+
+# --- 2, 6, 7, 9: log-in, log-out and passwords ----------------------------------------------------
+
+@pytest.fixture
+def hash_checks(monkeypatch):
+    """Counts the real scrypt checks (they still run)."""
+    from participation.accounts import passwords
+
+    calls = []
+    real = passwords.check_password_hash
+
+    def counted(stored_hash, password):
+        calls.append(stored_hash)
+        return real(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "check_password_hash", counted)
+    return calls
+
+
+def test_unknown_addresses_cost_the_same_hash_work(client, make_user, hash_checks):
+    make_user()
+    client.submit("/login", {"email": "anna@example.org", "password": "Falsches-Passwort-1"})
+    known = list(hash_checks)
+    hash_checks.clear()
+    client.submit("/login", {"email": "nobody@example.org", "password": "Falsches-Passwort-1"})
+    assert len(known) == len(hash_checks) == 1
+    assert hash_checks[0].startswith("scrypt:") and hash_checks[0].split("$")[0] == known[0].split("$")[0]
+
+
+def test_logout_ends_the_session_for_a_copied_cookie(app, client, make_user, login):
+    make_user()
+    login()
+    cookie = client.get_cookie("session")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value, domain="localhost")
+    assert thief.get("/konto").status_code == 200
+    client.submit("/logout")
+    assert client.get("/konto").status_code == 302
+    assert thief.get("/konto").status_code == 302  # redirected to the log-in page
+    login()  # and the owner can log in again
+    assert client.get("/konto").status_code == 200
+
+
+@pytest.mark.parametrize("password", ["anna.schmidt@example.org1", "Anna Schmidt!", "Anna.Schmidt1"])
+def test_change_and_reset_refuse_passwords_made_of_the_account(client, db, make_user, login, mailbox, password):
+    make_user("anna.schmidt@example.org", name="Anna Schmidt")
+    login("anna.schmidt@example.org")
+    response = client.submit("/konto/passwort", {"current_password": PASSWORD, "password": password})
+    assert response.status_code == 422
+    client.submit("/logout")
+    client.submit("/passwort-vergessen", {"email": "anna.schmidt@example.org"})
+    link = mailbox.link("anna.schmidt@example.org", "/passwort-neu/").removeprefix("http://localhost")
+    assert client.submit(link, {"password": password}).status_code == 422

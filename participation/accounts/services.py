@@ -102,7 +102,9 @@ class LoginResult:
 
 def authenticate(db: Session, email: str, password: str) -> LoginResult:
     user = user_by_email(db, email)
-    if user is None or not passwords.verify(user.password_hash, password):
+    # Unknown addresses get the same password-hash work as known ones (a dummy hash), so
+    # the answer's timing does not tell who has an account.
+    if not passwords.verify(user.password_hash if user is not None else None, password) or user is None:
         return LoginResult(None, "wrong")
     if not user.is_confirmed:
         return LoginResult(user, "unconfirmed")
@@ -135,6 +137,12 @@ def set_password(db: Session, user: User, password: str) -> None:
     db.flush()
     mail.queue(db, user.email or "", "password_changed", user.language, user_id=user.id, user=user,
                reset_url=public_url("accounts.forgot_password"))
+
+
+def end_sessions(db: Session, user: User) -> None:
+    """Log out everywhere: sessions and "stay logged in" cookies carry the old token."""
+    user.session_token = new_session_token()
+    db.flush()
 
 
 def update_profile(db: Session, user: User, display_name: str, language: str, district: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import (
     Blueprint,
@@ -20,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import db, permissions
-from ..extensions import config_limit, limiter, login_account_key, login_manager
+from ..extensions import config_limit, failed_login, limiter, login_account_key, login_manager, login_pair_key
 from ..i18n import LANGUAGE_COOKIE, current_language
 from ..templating import is_safe_next
 from . import passwords, services, tokens
@@ -119,7 +120,10 @@ def resend_confirmation():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
-@limiter.limit(config_limit("RATELIMIT_LOGIN_PER_ACCOUNT"), methods=["POST"], key_func=login_account_key)
+@limiter.limit(config_limit("RATELIMIT_LOGIN_PER_PAIR"), methods=["POST"], key_func=login_pair_key,
+               deduct_when=failed_login)
+@limiter.limit(config_limit("RATELIMIT_LOGIN_PER_ACCOUNT"), methods=["POST"], key_func=login_account_key,
+               deduct_when=failed_login)
 def login():
     if current_user.is_authenticated:
         return redirect(_next_target())
@@ -140,6 +144,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # A copy of the session cookie (or a "stay logged in" cookie) stops working as well.
+        services.end_sessions(db.session(), current_user._get_current_object())
+        db.session().commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("strategy.home"))
@@ -181,7 +189,9 @@ def reset_password(token: str):
 def _account_inputs(user) -> list[str]:
     """What a password must not be built from: the address, its parts and the name."""
     email = user.email or ""
-    return [value for value in (email, email.partition("@")[0], user.display_name) if value]
+    values = [email, email.partition("@")[0], user.display_name or ""]
+    words = re.split(r"[\W_]+", " ".join(values[1:]))  # "anna.schmidt" → anna, schmidt
+    return [value for value in values + words if len(value) > 2]
 
 
 # --- profile -----------------------------------------------------------------------------
