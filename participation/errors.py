@@ -117,6 +117,14 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = error.get_response().headers["Allow"]
         return response
 
+    @app.errorhandler(sa.exc.DataError)
+    def _data(error: sa.exc.DataError):
+        # The database refused a value (a NUL byte, a number out of range) that no check
+        # caught before: the request was bad, not the server.
+        log.warning("Database refused a value on %s %s: %s", request.method, request.path,
+                    str(error.orig).splitlines()[0] if error.orig else error)
+        return render_error(400)
+
     app.register_error_handler(sa.exc.OperationalError, unavailable)
     app.register_error_handler(sa.exc.TimeoutError, unavailable)  # no pooled connection came free
 

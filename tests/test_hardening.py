@@ -6,6 +6,8 @@ visitors with Accept-Language: en); otherwise status codes, error codes and the 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -309,3 +311,81 @@ def test_change_and_reset_refuse_passwords_made_of_the_account(client, db, make_
     client.submit("/passwort-vergessen", {"email": "anna.schmidt@example.org"})
     link = mailbox.link("anna.schmidt@example.org", "/passwort-neu/").removeprefix("http://localhost")
     assert client.submit(link, {"password": password}).status_code == 422
+
+
+# --- 4: bad input in paths, query strings and forms is a 4xx -------------------------------------
+
+def _cursor(values) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("path", ["/strategie/a%00b", "/strategie/1.0/vision%00", "/api/v1/strategy/1.0/items/a%00b"])
+def test_nul_bytes_in_paths_are_unknown_pages(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert_secure(response)
+
+
+def test_nul_bytes_in_item_keys_of_rounds(client, frozen, make_round, anna):
+    round_ = make_round()
+    assert client.get(f"/runden/{round_.id}/a%00b").status_code == 404
+    answer = client.get(f"/api/v1/rounds/{round_.id}/items/a%00b/comments")
+    assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "not_found"
+    assert client.get(f"/runden/{round_.id}/{ITEM}?sort=%00").status_code == 400
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_comment_cursors_at_the_ends_of_time_are_refused(client, frozen, make_round, anna, moment):
+    round_ = make_round()
+    cursor = _cursor([moment, 5])
+    page = client.get(f"/runden/{round_.id}/{ITEM}?cursor={cursor}", headers=EN)
+    assert page.status_code == 200  # the first page, with a note about the link
+    assert "This page link is not valid." in page.get_data(as_text=True)
+    answer = client.get(f"/api/v1/rounds/{round_.id}/items/{ITEM}/comments?cursor={cursor}")
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_cursor"
+
+
+def test_numbers_beyond_64_bits_in_query_strings_and_forms(client, db, frozen, make_round, make_user, login):
+    make_user("admin@example.org", name="Ada", role="admin")
+    login("admin@example.org")
+    huge = str(2**70)
+    for query in (f"page={huge}", f"actor={huge}", f"page=-{huge}"):
+        assert client.get(f"/verwaltung/protokoll?{query}").status_code == 200, query
+    round_ = make_round()
+    write(client, round_.id, "Der erste Beitrag")
+    [comment] = stored(db)
+    response = client.submit(f"/runden/{round_.id}/beitraege/{huge}/antworten", {"body": "x", "stance": "question"})
+    assert response.status_code == 404
+    answer = api(client, "POST", f"/api/v1/rounds/{round_.id}/items/{ITEM}/comments",
+                 {"body": "Antwort", "stance": "question", "parent_id": 2**63})
+    assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "parent_not_found"
+    assert stored(db, parent_id=comment.id) == []
+
+
+# --- 11, 12: blocked people and codes; draft rounds are invisible everywhere ---------------------
+
+def test_blocked_people_cannot_redeem_codes(client, db, frozen, make_round, anna):
+    from participation.db import utcnow
+    from participation.rounds.models import InvitationCode
+    from participation.rounds.services import generate_codes
+
+    round_ = make_round(participation="codes")
+    [code] = generate_codes(db, round_, 1)
+    db.get(User, anna.id).blocked_until = utcnow() + timedelta(days=7)
+    db.commit()
+    response = client.submit(f"/runden/{round_.id}/code", {"code": code.code}, headers=EN)
+    assert response.status_code == 302
+    assert "blocked" in client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    db.expire_all()
+    assert db.get(InvitationCode, code.id).redeemed_by_id is None
+
+
+def test_the_rating_form_does_not_reveal_a_draft_round(client, db, frozen, make_round, anna):
+    round_ = make_round(state="draft")
+    response = client.submit(f"/runden/{round_.id}/bewertung/{ITEM}", {"agreement": "4"})
+    assert response.status_code == 404
+    assert api(client, "PUT", f"/api/v1/rounds/{round_.id}/items/{ITEM}/rating",
+               {"agreement": 4}).status_code == 404
