@@ -90,9 +90,11 @@ strategy_cli = AppGroup("strategy", help="Import and export strategy versions (Y
 
 
 def _import_file(path: Path, replace: bool) -> None:
-    from .strategy.services import StrategyFileError, import_version, parse
+    from .strategy.services import MAX_DOCUMENT_CHARS, StrategyFileError, import_version, parse
 
     try:
+        if path.stat().st_size > 4 * MAX_DOCUMENT_CHARS:  # not even worth reading
+            raise click.ClickException(f"{path} is too large for a strategy file")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None

@@ -389,3 +389,41 @@ def test_the_rating_form_does_not_reveal_a_draft_round(client, db, frozen, make_
     assert response.status_code == 404
     assert api(client, "PUT", f"/api/v1/rounds/{round_.id}/items/{ITEM}/rating",
                {"agreement": 4}).status_code == 404
+
+
+# --- 13: hostile YAML in `strategy import` --------------------------------------------------------
+
+def _laughs(levels: int = 9) -> str:
+    """The "billion laughs": each level lists the one before ten times."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+HOSTILE = {
+    "aliases": (_laughs(), "aliases (*name) may only repeat a plain value"),
+    "many-aliases": ("x: &x 1\ny: [" + ", ".join(["*x"] * 500) + "]\n", "more than 100 aliases"),
+    "deep": ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 20 levels deep"),
+    "deep-mapping": ("".join("  " * i + f"k{i}:\n" for i in range(300)), "nested more than 20 levels deep"),
+    "nul": ("format: 1\nversion: {number: '1.0', title: {de: a\x00b}}\n", "NUL byte"),
+    "escaped-nul": ('format: 1\nversion: {number: "9.0", title: {de: "a\\0b"}}\n', "control characters"),
+    "bad-date": ("format: 1\nversion: {number: '9.0', adopted_on: 2026-02-30, title: {de: T}}\n", "cannot be read"),
+    "python-tag": ("!!python/object/apply:os.system ['true']\n", "not valid YAML"),
+    "many-errors": ("format: 1\nversion: {number: '9.0', title: {de: T}}\ncoordinates:\n"
+                    + "".join(f"  - {{key: 'K{i}', bogus{i}: 1}}\n" for i in range(20000)), "more errors not shown"),
+    "huge": ("# " + "x" * 2_100_000 + "\n", "too large"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_strategy_files_get_a_clean_message_and_exit_1(app, tmp_path, name):
+    text, expected = HOSTILE[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["strategy", "import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert expected in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.splitlines()) <= 60  # the first 50 problems, not millions
