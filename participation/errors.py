@@ -90,6 +90,7 @@ def unavailable(error: Exception):
     """The database is unreachable or overloaded: 503, try again shortly, no traceback."""
     log.error("Database unavailable on %s %s: %s", request.method, request.path,
               str(error).splitlines()[0] if str(error) else type(error).__name__)
+    _forget_database()  # before any translated text: choosing the language may look up the user
     response = make_response(render_error(
         503, _("The service is briefly unavailable. Please try again in a minute."), "unavailable"))
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -99,6 +100,7 @@ def unavailable(error: Exception):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        _forget_database()
         return render_error(
             400,
             _("The form had expired or came from another site. Please try again."),
