@@ -427,3 +427,13 @@ def test_hostile_strategy_files_get_a_clean_message_and_exit_1(app, tmp_path, na
     assert expected in result.output
     assert "Traceback" not in result.output
     assert len(result.output.splitlines()) <= 60  # the first 50 problems, not millions
+
+
+# --- found on the way ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "/\\/evil.example", "/\t/evil.example", "/\n/evil.example"])
+def test_log_in_does_not_redirect_to_other_sites_by_backslash_or_control_characters(client, make_user, target):
+    make_user()
+    response = client.submit("/login", {"email": "anna@example.org", "password": PASSWORD, "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
