@@ -113,6 +113,14 @@ def reserved_names(site_name: str | None) -> set[str]:
     return {skeleton(name) for name in names}
 
 
+def _poses_as_staff(name: str, reserved: set[str]) -> bool:
+    """Exactly a reserved name, or containing a long one ("Moderation Team", "Stadt Münster Presse").
+
+    Short ones (admin, system) count only exactly, so "Badminton-Fan" stays possible.
+    """
+    return name in reserved or any(len(word) >= 8 and word in name for word in reserved)
+
+
 def clean_display_name(name: str, *, staff: bool = False, site_name: str | None = None) -> str:
     """The name as it will be shown, or a ``TextError`` saying what is wrong with it."""
     name = clean_text(name, multiline=False)
@@ -126,7 +134,7 @@ def clean_display_name(name: str, *, staff: bool = False, site_name: str | None 
             "mixed_scripts",
             _("Please do not mix alphabets within a word (for example Latin and Cyrillic letters)."),
         )
-    if not staff and skeleton(name) in reserved_names(site_name):
+    if not staff and _poses_as_staff(skeleton(name), reserved_names(site_name)):
         raise TextError(
             "reserved_name",
             _("This name is reserved for the city and its moderation team. Please choose another one."),

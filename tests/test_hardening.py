@@ -108,6 +108,7 @@ def test_report_texts_share_the_rule(client, db, frozen, make_round, make_user, 
     "Ｍｏｄｅｒａｔｉｏｎ",  # full-width, folded by NFKC
     "Ad\u200bmin", "Anna\u202e", "Anna\r\nBoss", "Anna\x00", "\u200b",
     "Αdministration",  # Greek Alpha
+    "Moderation Team", "Stadt Münster – Presse", "Die Stadtverwaltung",
 ])
 def test_impersonating_or_invisible_display_names_are_refused(client, db, name):
     response = register(client, name=name)
@@ -115,7 +116,8 @@ def test_impersonating_or_invisible_display_names_are_refused(client, db, name):
     assert db.scalar(sa.select(User).where(User.email == "ben@example.org")) is None
 
 
-@pytest.mark.parametrize("name", ["Ben", "Jürgen Müller", "Иван Петров", "山田 太郎", "José-María", "Anna 2"])
+@pytest.mark.parametrize("name", ["Ben", "Jürgen Müller", "Иван Петров", "山田 太郎", "José-María", "Anna 2",
+                                  "Badminton-Fan", "Anna aus Münster"])
 def test_ordinary_names_in_any_script_are_fine(client, db, name):
     assert register(client, name=name).status_code == 200
     assert db.scalar(sa.select(User.display_name).where(User.email == "ben@example.org")) == name
