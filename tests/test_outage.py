@@ -2,8 +2,8 @@
 headers and Retry-After, JSON ``unavailable`` under /api/), and the app recovers by itself.
 
 The test runs a PostgreSQL server of its own (initdb into a temporary directory, pg_ctl on a
-free port) and stops and starts it; the shared server is never touched. Skipped when the
-PostgreSQL server binaries are not installed.
+free port) and stops and starts it; the shared server is never touched. It runs in the
+PostgreSQL pass of the suite, and is skipped when the server binaries are not installed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from participation import create_app, db
 from participation.comments.models import Comment
 
 from .conftest import CSRF_RE, MUENSTER, PASSWORD, Client, free_port, migrate
+
+pytestmark = pytest.mark.postgres_only
 
 ITEM = "mobilitaet-verkehr/zielbild-2"
 HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
