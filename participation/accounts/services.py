@@ -68,8 +68,12 @@ def register(
         email=email, display_name=display_name, password_hash=password_hash,
         language=language, privacy_consent_at=now, created_at=now,
     )
-    db.add(user)
-    db.flush()
+    try:
+        with db.begin_nested():  # the same address registered at the same moment: one wins
+            db.add(user)
+            db.flush()
+    except sa.exc.IntegrityError:
+        return None  # the caller answers as for any registered address
     send_confirmation(db, user, next_path)
     return user
 

@@ -1,6 +1,7 @@
-"""The discussion under concurrency, with real connections in threads (findings 4 and 8 of the
-security review): twenty identical comments sent at once are stored once, and parallel
-reports of one comment by one person leave one report and a clean refusal for the rest.
+"""Races found by the security review, with real connections in threads (findings 4 and 8):
+twenty identical comments sent at once are stored once; parallel reports of one comment by
+one person leave one report and a clean refusal for the rest; one address registered twice
+at the same moment gives one account and no error.
 """
 
 from __future__ import annotations
@@ -99,3 +100,19 @@ def test_parallel_reports_of_one_comment_by_one_person_leave_one(setup):
         assert session.scalar(sa.select(sa.func.count()).select_from(Report)
                               .where(Report.comment_id == comment_id)) == 1
         assert session.scalar(sa.select(Comment.report_count).where(Comment.id == comment_id)) == 1
+
+
+def test_one_address_registered_twice_at_once_gives_one_account(setup):
+    from participation.accounts.services import register
+
+    app, _ids = setup
+
+    def job(session):
+        user = register(session, "zwilling@example.org", "Zwilling", "Lindenallee-Regenbogen-42", "de")
+        return user.id if user is not None else None
+
+    answers = run_at_once(app, [job for _ in range(PARALLEL)])
+    assert len([a for a in answers if a is not None]) == 1
+    with app.app_context():
+        assert db.session().scalar(sa.select(sa.func.count()).select_from(User)
+                                   .where(User.email == "zwilling@example.org")) == 1
