@@ -439,3 +439,17 @@ def test_log_in_does_not_redirect_to_other_sites_by_backslash_or_control_charact
     response = client.submit("/login", {"email": "anna@example.org", "password": PASSWORD, "next": target})
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+def test_behind_a_proxy_a_forged_forwarded_host_is_refused(app_config):
+    from participation import create_app
+
+    proxied = create_app({**app_config, "PROXY_FIX": 1, "SERVER_NAME": None})
+    try:
+        client = proxied.test_client()
+        response = client.get("/", headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+        assert response.status_code == 400
+        assert_secure(response)
+        assert "evil.example" not in response.get_data(as_text=True)
+    finally:
+        proxied.extensions["db_engine"].dispose()
