@@ -126,7 +126,7 @@ def clean_display_name(name: str, *, staff: bool = False, site_name: str | None 
     name = clean_text(name, multiline=False)
     if not name:
         raise TextError("empty", _("Please enter a display name."))
-    if any(unicodedata.category(ch) == "Cf" for ch in name):
+    if any(unicodedata.category(ch) in ("Cf", "Co", "Cn") for ch in name):  # format, private, unassigned
         raise TextError("invisible_characters", _("Please use only visible characters in your name."))
     name = re.sub(r"\s+", " ", name)
     if any(mixes_scripts(word) for word in name.split(" ")):

@@ -109,6 +109,7 @@ def test_report_texts_share_the_rule(client, db, frozen, make_round, make_user, 
     "Ad\u200bmin", "Anna\u202e", "Anna\r\nBoss", "Anna\x00", "\u200b",
     "Αdministration",  # Greek Alpha
     "Moderation Team", "Stadt Münster – Presse", "Die Stadtverwaltung",
+    "Anna\ue000", "Anna\U000e0041",  # private use; a tag character
 ])
 def test_impersonating_or_invisible_display_names_are_refused(client, db, name):
     response = register(client, name=name)
