@@ -29,7 +29,7 @@ seed: migrate
 	$(BIN)/participation strategy seed
 
 run: translations seed
-	$(BIN)/participation run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) $(BIN)/participation run --host 127.0.0.1 --port $(PORT)
 
 test: translations
 	PARTICIPATION_ENV=testing $(BIN)/pytest $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PREFIX = "PARTICIPATION_"
 ENVIRONMENTS = ("development", "production", "testing")
@@ -63,6 +64,8 @@ def load(instance_path: str) -> dict:
             missing.append(f"{PREFIX}SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} random characters")
         if not database_url:
             missing.append(f"{PREFIX}DATABASE_URL (e.g. postgresql+psycopg://user:password@host/dbname)")
+        if not _env("BASE_URL"):
+            missing.append(f"{PREFIX}BASE_URL (the public address, e.g. https://beteiligung.muenster.de)")
         if missing:
             raise ConfigError("Refusing to start in production. Missing or unsafe:\n  - " + "\n  - ".join(missing))
     if not secret_key:
@@ -71,6 +74,8 @@ def load(instance_path: str) -> dict:
         secret_key = _instance_secret(instance_path)
     if not database_url:
         database_url = "sqlite:///" + str(Path(instance_path) / "participation.db")
+
+    base_url, trusted_hosts = _public_address(env)
 
     mail_backend = _env("MAIL_BACKEND", "smtp" if production else "file")
     if mail_backend not in {"smtp", "file"}:
@@ -92,6 +97,14 @@ def load(instance_path: str) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(hours=_int("SESSION_LIFETIME_HOURS", 24 * 14)),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "PROXY_FIX": _int("PROXY_FIX", 0),  # number of trusted reverse proxies in front
+        # Links in mail and from the console use this address, never the request's Host header;
+        # requests for other hosts are refused (400).
+        "BASE_URL": base_url,
+        "TRUSTED_HOSTS": trusted_hosts,
+        # Request size: a whole form fits easily; a flood of fields or megabytes does not.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 256 * 1024),
+        "MAX_FORM_PARTS": _int("MAX_FORM_PARTS", 500),
         # Mail
         "MAIL_BACKEND": mail_backend,
         "MAIL_DELIVER_INLINE": _flag("MAIL_DELIVER_INLINE", not production),
@@ -112,7 +125,9 @@ def load(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "10 per minute; 100 per hour"),
-        "RATELIMIT_LOGIN_PER_ACCOUNT": _env("RATELIMIT_LOGIN_PER_ACCOUNT", "20 per hour"),
+        # Failed log-ins per account and address, and (much higher) per account from anywhere.
+        "RATELIMIT_LOGIN_PER_PAIR": _env("RATELIMIT_LOGIN_PER_PAIR", "10 per hour"),
+        "RATELIMIT_LOGIN_PER_ACCOUNT": _env("RATELIMIT_LOGIN_PER_ACCOUNT", "200 per hour"),
         "RATELIMIT_MAIL": _env("RATELIMIT_MAIL", "5 per minute; 30 per hour"),
         # Per account, shared by the forms and the JSON API.
         "RATELIMIT_COMMENTS": _env("RATELIMIT_COMMENTS", "10 per minute; 60 per hour"),
@@ -129,6 +144,27 @@ def load(instance_path: str) -> dict:
         # empty: the shipped Münster file.
         "POPULATION_FILE": _env("POPULATION_FILE"),
     }
+
+
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1"]
+
+
+def _public_address(env: str) -> tuple[str, list[str]]:
+    """The configured public address and the host names requests may carry.
+
+    Development defaults to ``http://127.0.0.1:<PORT>``; tests to ``http://localhost``.
+    Outside production the loopback names are trusted as well, so a local browser works.
+    """
+    default = "http://localhost" if env == "testing" else f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+    base_url = (_env("BASE_URL") or default).strip().rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{PREFIX}BASE_URL must look like https://beteiligung.example.org, not {base_url!r}")
+    hosts = [parts.hostname]
+    hosts += [host.strip() for host in (_env("TRUSTED_HOSTS") or "").split(",") if host.strip()]
+    if env != "production":
+        hosts += LOOPBACK_HOSTS
+    return base_url, list(dict.fromkeys(hosts))
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -93,9 +93,11 @@ strategy_cli = AppGroup("strategy", help="Import and export strategy versions (Y
 
 
 def _import_file(path: Path, replace: bool) -> None:
-    from .strategy.services import StrategyFileError, import_version, parse
+    from .strategy.services import MAX_DOCUMENT_CHARS, StrategyFileError, import_version, parse
 
     try:
+        if path.stat().st_size > 4 * MAX_DOCUMENT_CHARS:  # not even worth reading
+            raise click.ClickException(f"{path} is too large for a strategy file")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None
@@ -340,7 +342,7 @@ def rounds_list() -> None:
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the CSV to this file instead of standard output.")
 @click.option("--base-url", help="Address of the site for the links in the CSV, e.g. https://beteiligung.example.org "
-                                 "(needed unless SERVER_NAME is configured).")
+                                 "(default: PARTICIPATION_BASE_URL).")
 def rounds_codes(round_id: int, count: int, output: Path | None, base_url: str | None) -> None:
     """Generate invitation codes and write all codes of the round as CSV (for German Excel)."""
     from .admin.services import CODE_STATES, codes_csv
@@ -348,8 +350,6 @@ def rounds_codes(round_id: int, count: int, output: Path | None, base_url: str |
 
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise click.BadParameter("give the address with https:// (or http://)", param_hint="--base-url")
-    if base_url is None and not current_app.config.get("SERVER_NAME"):
-        raise click.UsageError("the CSV links to the site: pass --base-url https://… (or set SERVER_NAME)")
     session = db.session()
     round_ = get_round(session, round_id)
     if round_ is None:

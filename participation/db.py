@@ -81,7 +81,10 @@ def make_engine(url: str, echo: bool = False, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     else:
+        # A stale pooled connection is noticed before use; an unreachable server fails fast
+        # (the request answers 503) instead of hanging a worker.
         kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
     engine = sa.create_engine(url, echo=echo, **kwargs)
     if engine.dialect.name == "sqlite":
         _fix_sqlite(engine)

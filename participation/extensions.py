@@ -25,6 +25,17 @@ def login_account_key() -> str:
     return "login-account:" + email
 
 
+def login_pair_key() -> str:
+    """Rate-limit key for log-ins per account and address: guessing from one place ends early,
+    while the owner elsewhere is not locked out."""
+    return login_account_key() + "|" + get_remote_address()
+
+
+def failed_login(response) -> bool:
+    """Only failed attempts count against an account; a successful log-in redirects."""
+    return response.status_code != 302
+
+
 def config_limit(name: str):
     """A limit string read from the app config at request time (so tests and operators set it)."""
     return lambda: current_app.config[name]

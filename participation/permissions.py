@@ -71,7 +71,8 @@ def can_rate(user: Any, round_: Any, verified: bool = False, now: datetime | Non
 
 
 def can_redeem_code(user: Any, round_: Any, now: datetime | None = None) -> bool:
-    return _is_user(user) and _state(round_, now) == "open"
+    """Blocked people cannot use up a (single-use) code either."""
+    return _is_user(user) and _state(round_, now) == "open" and not _blocked(user, now)
 
 
 def can_see_results(user: Any, round_: Any, now: datetime | None = None) -> bool:

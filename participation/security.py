@@ -1,6 +1,12 @@
-"""Security headers for every response; nothing on a page may come from another host."""
+"""Security headers for every response; nothing on a page may come from another host.
 
-from flask import Flask, Response
+Request size limits: Werkzeug applies MAX_FORM_PARTS and MAX_FORM_MEMORY_SIZE to multipart
+forms only; ``LimitedRequest`` applies them to ordinary (url-encoded) forms as well, before
+parsing, so a body of 900,000 empty fields is refused in microseconds.
+"""
+
+from flask import Flask, Request, Response, abort, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -18,7 +24,28 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+class LimitedRequest(Request):
+    def _load_form_data(self) -> None:
+        if "form" not in self.__dict__ and self.mimetype == "application/x-www-form-urlencoded":
+            body = self.get_data(cache=True)  # MAX_CONTENT_LENGTH applies here
+            if self.max_form_memory_size is not None and len(body) > self.max_form_memory_size:
+                raise RequestEntityTooLarge()
+            if self.max_form_parts is not None and body.count(b"&") >= self.max_form_parts:
+                raise RequestEntityTooLarge()
+        super()._load_form_data()
+
+
+def _refuse_nul_bytes() -> None:
+    """NUL cannot be stored or looked up (PostgreSQL refuses it): no such page, or a bad request."""
+    if "\x00" in request.path:
+        abort(404)
+    if any("\x00" in key + value for key, value in request.args.items(multi=True)):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = LimitedRequest
+    app.before_request(_refuse_nul_bytes)
     @app.after_request
     def _set_headers(response: Response) -> Response:
         headers = response.headers

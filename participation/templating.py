@@ -84,6 +84,8 @@ def is_safe_next(target: str | None) -> bool:
     """Only paths on this site may be redirected to (no open redirects)."""
     if not target:
         return False
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return False  # browsers read "/\\evil.example" as "//evil.example" and drop tabs and newlines
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 

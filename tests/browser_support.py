@@ -79,6 +79,7 @@ def live_server(chromium, tmp_path_factory, smtp_server):
         db.session().commit()
 
     server = make_server("127.0.0.1", free_port(), app, threaded=True, request_handler=_QuietHandler)
+    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in mail lead here
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

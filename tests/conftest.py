@@ -28,6 +28,16 @@ URL_RE = re.compile(r"https?://\S+")
 PASSWORD = "Lindenallee-Regenbogen-42"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres_only`` run in the PostgreSQL pass (PARTICIPATION_TEST_DATABASE_URL)."""
+    if (os.environ.get("PARTICIPATION_TEST_DATABASE_URL") or "").startswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="runs only against PostgreSQL (set PARTICIPATION_TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
 # --- database ------------------------------------------------------------------------------
 
 def _create_postgres_database(server_url: str) -> tuple[str, callable]:

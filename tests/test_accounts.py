@@ -193,22 +193,6 @@ def test_login_is_rate_limited(app, client, make_user):
     limiter.reset()
 
 
-def test_login_is_rate_limited_per_account_across_addresses(app, client, make_user):
-    from participation.extensions import limiter
-
-    app.config["RATELIMIT_ENABLED"] = True
-    limiter.enabled = True
-    limiter.reset()
-    app.config["RATELIMIT_LOGIN_PER_ACCOUNT"] = "2 per hour"
-    make_user()
-    for address in ("10.0.0.1", "10.0.0.2"):
-        client.submit("/login", {"email": "anna@example.org", "password": "x"}, environ_base={"REMOTE_ADDR": address})
-    response = client.submit("/login", {"email": "anna@example.org", "password": PASSWORD},
-                             environ_base={"REMOTE_ADDR": "10.0.0.3"})
-    assert response.status_code == 429
-    limiter.reset()
-
-
 def test_password_reset_by_mail_ends_other_sessions(app, client, make_user, mailbox, db):
     make_user()
     other_device = app.test_client()

@@ -545,9 +545,11 @@ def test_cli_codes_refuses_a_closed_round(app, db, version, items):
     assert result.exit_code == 1 and "closed" in result.output
 
 
-def test_cli_codes_needs_the_sites_address(app, db, version, items):
+def test_cli_codes_link_to_the_configured_public_address(app, db, version, items):
     round_ = make_round(db, version, items)
     app.config["SERVER_NAME"] = None
+    app.config["BASE_URL"] = "https://beteiligung.example.org/app"
     result = invoke(app, "rounds", "codes", str(round_.id), "--count", "3")
-    assert result.exit_code == 2 and "--base-url" in result.output
-    assert db.scalar(sa.select(sa.func.count()).select_from(InvitationCode)) == 0
+    assert result.exit_code == 0, result.output
+    assert f"https://beteiligung.example.org/app/runden/{round_.id}/code?code=" in result.stdout
+    assert db.scalar(sa.select(sa.func.count()).select_from(InvitationCode)) == 3

@@ -62,6 +62,7 @@ def test_session_cookie_flags_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("PARTICIPATION_ENV", "production")
     monkeypatch.setenv("PARTICIPATION_SECRET_KEY", "x" * 48)
     monkeypatch.setenv("PARTICIPATION_DATABASE_URL", f"sqlite:///{tmp_path}/p.db")
+    monkeypatch.setenv("PARTICIPATION_BASE_URL", "https://beteiligung.example.org")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -73,7 +74,7 @@ def test_session_cookie_flags_in_production(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("env", "missing"),
     [
-        ({}, ["PARTICIPATION_SECRET_KEY", "PARTICIPATION_DATABASE_URL"]),
+        ({}, ["PARTICIPATION_SECRET_KEY", "PARTICIPATION_DATABASE_URL", "PARTICIPATION_BASE_URL"]),
         ({"PARTICIPATION_SECRET_KEY": "change-me", "PARTICIPATION_DATABASE_URL": "sqlite://"}, ["PARTICIPATION_SECRET_KEY"]),
         ({"PARTICIPATION_SECRET_KEY": "short-but-real"}, ["too short", "PARTICIPATION_DATABASE_URL"]),
         ({"PARTICIPATION_SECRET_KEY": "y" * 40}, ["PARTICIPATION_DATABASE_URL"]),
@@ -83,6 +84,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch, env, missing):
     monkeypatch.setenv("PARTICIPATION_ENV", "production")
     monkeypatch.delenv("PARTICIPATION_SECRET_KEY", raising=False)
     monkeypatch.delenv("PARTICIPATION_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PARTICIPATION_BASE_URL", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(config.ConfigError) as info:

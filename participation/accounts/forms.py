@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, StopValidation, ValidationError
 
 from ..templating import AGE_BRACKET_LABELS, DISTRICT_LABELS
+from ..text import TextError, clean_display_name
 from . import passwords
 from .models import AGE_BRACKETS, DISTRICTS
 
@@ -36,12 +38,25 @@ def email_field(label=None) -> EmailField:
     )
 
 
+class DisplayName:
+    """The shared text rules plus look-alikes and reserved names (``form.staff`` may use those)."""
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        try:
+            field.data = clean_display_name(
+                field.data or "", staff=getattr(form, "staff", False), site_name=current_app.config["SITE_NAME"]
+            )
+        except TextError as error:
+            raise StopValidation(error.message) from None
+
+
 def display_name_field() -> StringField:
     return StringField(
         _l("Display name"),
         filters=[_strip],
         validators=[
             DataRequired(message=_l("Please enter a display name.")),
+            DisplayName(),
             Length(max=DISPLAY_NAME_MAX, message=_l("Use at most %(max)d characters.")),
         ],
     )
@@ -52,6 +67,8 @@ class NewPassword:
 
     def __call__(self, form: FlaskForm, field: PasswordField) -> None:
         related = [getattr(form, name).data for name in ("email", "display_name") if hasattr(form, name)]
+        # Change and reset forms ask only for the password: the view names the account's own data.
+        related += getattr(form, "account_inputs", [])
         message = passwords.problem(field.data or "", related=[str(r) for r in related if r])
         if message:
             raise ValidationError(message)

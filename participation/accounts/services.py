@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..mail import services as mail
 from ..mail.models import OutboxMessage
+from ..text import TextError, clean_display_name
+from ..urls import public_url
 from . import passwords, tokens
 from .models import ROLES, User, new_session_token
 
@@ -39,7 +40,7 @@ def user_by_session_id(db: Session, session_id: str) -> User | None:
 
 def _confirm_link(user: User, next_path: str | None = None) -> str:
     extra = {"n": next_path} if next_path else {}
-    return url_for("accounts.confirm", token=tokens.make(user, tokens.CONFIRM, **extra), _external=True)
+    return public_url("accounts.confirm", token=tokens.make(user, tokens.CONFIRM, **extra))
 
 
 def register(
@@ -57,9 +58,9 @@ def register(
     if existing is not None:
         mail.queue(
             db, email, "already_registered", existing.language, user_id=existing.id,
-            user=existing, login_url=url_for("accounts.login", _external=True),
-            reset_url=url_for("accounts.forgot_password", _external=True),
-            resend_url=url_for("accounts.resend_confirmation", _external=True),
+            user=existing, login_url=public_url("accounts.login"),
+            reset_url=public_url("accounts.forgot_password"),
+            resend_url=public_url("accounts.resend_confirmation"),
         )
         return None
     now = utcnow()
@@ -67,8 +68,12 @@ def register(
         email=email, display_name=display_name, password_hash=password_hash,
         language=language, privacy_consent_at=now, created_at=now,
     )
-    db.add(user)
-    db.flush()
+    try:
+        with db.begin_nested():  # the same address registered at the same moment: one wins
+            db.add(user)
+            db.flush()
+    except sa.exc.IntegrityError:
+        return None  # the caller answers as for any registered address
     send_confirmation(db, user, next_path)
     return user
 
@@ -101,7 +106,9 @@ class LoginResult:
 
 def authenticate(db: Session, email: str, password: str) -> LoginResult:
     user = user_by_email(db, email)
-    if user is None or not passwords.verify(user.password_hash, password):
+    # Unknown addresses get the same password-hash work as known ones (a dummy hash), so
+    # the answer's timing does not tell who has an account.
+    if not passwords.verify(user.password_hash if user is not None else None, password) or user is None:
         return LoginResult(None, "wrong")
     if not user.is_confirmed:
         return LoginResult(user, "unconfirmed")
@@ -117,7 +124,7 @@ def request_password_reset(db: Session, email: str) -> None:
     user = user_by_email(db, email)
     if user is None:
         return
-    link = url_for("accounts.reset_password", token=tokens.make(user, tokens.RESET), _external=True)
+    link = public_url("accounts.reset_password", token=tokens.make(user, tokens.RESET))
     mail.queue(
         db, user.email or "", "reset_password", user.language, user_id=user.id,
         user=user, link=link, hours=_hours("RESET_TOKEN_MAX_AGE"),
@@ -133,7 +140,13 @@ def set_password(db: Session, user: User, password: str) -> None:
         user.confirmed_at = utcnow()
     db.flush()
     mail.queue(db, user.email or "", "password_changed", user.language, user_id=user.id, user=user,
-               reset_url=url_for("accounts.forgot_password", _external=True))
+               reset_url=public_url("accounts.forgot_password"))
+
+
+def end_sessions(db: Session, user: User) -> None:
+    """Log out everywhere: sessions and "stay logged in" cookies carry the old token."""
+    user.session_token = new_session_token()
+    db.flush()
 
 
 def update_profile(
@@ -155,6 +168,10 @@ def create_user(
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if user_by_email(db, email) is not None:
         raise ValueError(f"an account with the address {normalize_email(email)} exists already")
+    try:
+        display_name = clean_display_name(display_name, staff=True)
+    except TextError as error:
+        raise ValueError(error.message) from None
     now = utcnow()
     user = User(
         email=normalize_email(email), display_name=display_name, role=role,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import (
     Blueprint,
@@ -19,8 +20,8 @@ from flask import session as http_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import db
-from ..extensions import config_limit, limiter, login_account_key, login_manager
+from .. import db, permissions
+from ..extensions import config_limit, failed_login, limiter, login_account_key, login_manager, login_pair_key
 from ..i18n import LANGUAGE_COOKIE, current_language
 from ..templating import is_safe_next
 from . import passwords, services, tokens
@@ -119,7 +120,10 @@ def resend_confirmation():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
-@limiter.limit(config_limit("RATELIMIT_LOGIN_PER_ACCOUNT"), methods=["POST"], key_func=login_account_key)
+@limiter.limit(config_limit("RATELIMIT_LOGIN_PER_PAIR"), methods=["POST"], key_func=login_pair_key,
+               deduct_when=failed_login)
+@limiter.limit(config_limit("RATELIMIT_LOGIN_PER_ACCOUNT"), methods=["POST"], key_func=login_account_key,
+               deduct_when=failed_login)
 def login():
     if current_user.is_authenticated:
         return redirect(_next_target())
@@ -140,6 +144,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # A copy of the session cookie (or a "stay logged in" cookie) stops working as well.
+        services.end_sessions(db.session(), current_user._get_current_object())
+        db.session().commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("strategy.home"))
@@ -165,6 +173,7 @@ def reset_password(token: str):
     if checked.status != "ok" or checked.user is None:
         return render_template("accounts/bad_link.html", status=checked.status, purpose="reset"), 400
     form = ResetPasswordForm()
+    form.account_inputs = _account_inputs(checked.user)
     if form.validate_on_submit():
         services.set_password(session, checked.user, form.password.data)
         session.commit()
@@ -177,12 +186,21 @@ def reset_password(token: str):
     return render_template("accounts/reset.html", form=form), 200 if request.method == "GET" else 422
 
 
+def _account_inputs(user) -> list[str]:
+    """What a password must not be built from: the address, its parts and the name."""
+    email = user.email or ""
+    values = [email, email.partition("@")[0], user.display_name or ""]
+    words = re.split(r"[\W_]+", " ".join(values[1:]))  # "anna.schmidt" → anna, schmidt
+    return [value for value in values + words if len(value) > 2]
+
+
 # --- profile -----------------------------------------------------------------------------
 
 @bp.route("/konto", methods=["GET", "POST"])
 @login_required
 def profile():
     form = ProfileForm(obj=current_user if request.method == "GET" else None)
+    form.staff = permissions.can_moderate(current_user)
     if request.method == "GET":
         form.district.data = current_user.district or ""
         form.age_bracket.data = current_user.age_bracket or ""
@@ -212,6 +230,7 @@ def _profile_page(profile_form=None, password_form=None, status: int = 200):
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    form.account_inputs = _account_inputs(current_user)
     if form.validate_on_submit():
         if not passwords.verify(current_user.password_hash, form.current_password.data):
             form.current_password.errors = [_("This is not your current password.")]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
-from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..rounds.models import Round
 from ..rounds.services import codes_of, utc_to_berlin
+from ..urls import public_url
 
 CSV_COLUMNS = ("code", "redeem_url", "redeemed", "redeemed_at")
 # Codes can only be redeemed while a round is open, so new ones make sense until it closes.
@@ -20,13 +19,8 @@ CODE_STATES = ("draft", "open")
 
 
 def _redeem_link(base_url: str | None) -> Callable[[int, str], str]:
-    if base_url is None:  # the current request's address, or SERVER_NAME
-        return lambda round_id, code: url_for("rounds.redeem", round_id=round_id, code=code, _external=True)
-    parts = urlsplit(base_url)
-    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
-    return lambda round_id, code: adapter.build(
-        "rounds.redeem", {"round_id": round_id, "code": code}, force_external=True
-    )
+    """Links on the configured public address (PARTICIPATION_BASE_URL) unless told another."""
+    return lambda round_id, code: public_url("rounds.redeem", base_url=base_url, round_id=round_id, code=code)
 
 
 def codes_csv(db: Session, round_: Round, base_url: str | None = None) -> str:
@@ -34,7 +28,7 @@ def codes_csv(db: Session, round_: Round, base_url: str | None = None) -> str:
 
     Excel needs the byte order mark to read UTF-8 and, in a German locale, ``;`` between
     columns; rows end in CRLF. The links point to ``base_url`` (the console's ``--base-url``),
-    else to the address of the current request or SERVER_NAME.
+    else to PARTICIPATION_BASE_URL.
     """
     link = _redeem_link(base_url)
     buffer = io.StringIO()

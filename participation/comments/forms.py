@@ -15,6 +15,8 @@ from .models import BODY_MAX, REPORT_REASONS, REPORT_TEXT_MAX, STANCES
 ERROR_FIELDS = {
     "empty_body": "body",
     "body_too_long": "body",
+    "control_characters": "body",
+    "bidi_characters": "body",
     "duplicate": "body",
     "unknown_stance": "stance",
     "unknown_reason": "reason",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -23,6 +23,7 @@ from ..rounds.models import Round
 from ..rounds.services import is_verified
 from ..sanitize import render_comment
 from ..strategy.models import StrategyItem
+from ..text import TextError, clean_text
 from .models import (
     BODY_MAX,
     REPORT_REASONS,
@@ -52,10 +53,17 @@ class CommentError(ValueError):
 
 # --- writing --------------------------------------------------------------------------------
 
+def _clean(text: str) -> str:
+    try:
+        return clean_text(text)
+    except TextError as error:
+        raise CommentError(error.code, error.message) from None
+
+
 def _clean_body(body: object) -> str:
     if body is not None and not isinstance(body, str):
         raise CommentError("invalid_body", _("Please write something."))
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = _clean(body or "")
     if not body:
         raise CommentError("empty_body", _("Please write something."))
     if len(body) > BODY_MAX:
@@ -77,7 +85,7 @@ def post_comment(
     body = _clean_body(body)
     parent = None
     if parent_id is not None:
-        parent = db.get(Comment, parent_id) if isinstance(parent_id, int) else None
+        parent = db.get(Comment, parent_id) if isinstance(parent_id, int) and 0 < parent_id < 2**63 else None
         if parent is None or parent.state not in PUBLIC_STATES:
             raise CommentError("parent_not_found", _("The comment you reply to no longer exists."), 404)
         if parent.round_id != round_.id or parent.item_id != item.id:
@@ -86,6 +94,9 @@ def post_comment(
             raise CommentError("reply_too_deep", _("Replies to replies are not possible; reply to the comment above."))
         if parent.state != "visible":
             raise CommentError("parent_not_found", _("The comment you reply to no longer exists."), 404)
+    # One author's posts are serialised (a row lock on PostgreSQL; SQLite's writers queue
+    # anyway), so a twin sent in parallel sees this one and is refused below.
+    db.execute(sa.select(User.id).where(User.id == author.id).with_for_update())
     last = db.scalars(
         sa.select(Comment.body).where(Comment.author_id == author.id)
         .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(1)
@@ -189,18 +200,22 @@ def report_comment(db: Session, comment: Comment, reporter: User, reason: str, t
         raise CommentError("unknown_reason", _("Please choose a reason."))
     if text is not None and not isinstance(text, str):
         raise CommentError("text_invalid", _("Please describe the problem."))
-    text = (text or "").strip() or None
+    text = _clean(text or "") or None
     if reason == "other" and not text:
         raise CommentError("text_required", _("Please describe the problem."))
     if text and len(text) > REPORT_TEXT_MAX:
         raise CommentError("text_too_long", _("Use at most %(num)d characters.", num=REPORT_TEXT_MAX))
-    exists = db.scalar(sa.select(sa.func.count()).select_from(Report)
-                       .where(Report.comment_id == comment.id, Report.reporter_id == reporter.id))
-    if exists:
+    # One statement that cannot race: a parallel second report meets the unique constraint.
+    insert = upsert_insert(db)
+    report_id = db.execute(
+        insert(Report).values(comment_id=comment.id, reporter_id=reporter.id, reason=reason, text=text,
+                              created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["comment_id", "reporter_id"])
+        .returning(Report.id)
+    ).scalar()
+    if report_id is None:
         raise CommentError("already_reported", _("You have already reported this comment."))
-    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, text=text, created_at=utcnow())
-    db.add(report)
-    db.flush()
+    report = db.get(Report, report_id)
     _count(db, comment.id, "report_count", +1)
     db.refresh(comment, ["report_count", "state"])
     if comment.state == "visible" and comment.report_count >= round_.report_threshold:
@@ -242,6 +257,10 @@ def decode_cursor(cursor: str | None, sort: str) -> list | None:
             raise CommentError("bad_cursor", _("This page link is not valid."), 400) from None
         if values[0].tzinfo is None:
             raise CommentError("bad_cursor", _("This page link is not valid."), 400)
+        try:  # year 1 at UTC+14 or year 9999 at UTC-14 do not exist in UTC
+            values[0] = values[0].astimezone(UTC)
+        except OverflowError:
+            raise CommentError("bad_cursor", _("This page link is not valid."), 400) from None
     return values
 
 

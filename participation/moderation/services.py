@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from ..accounts.models import User
 from ..db import utcnow
 from ..mail import services as mail
+from ..urls import public_url
 from .models import AuditEntry, UserBlock
 
 FOR_GOOD = datetime(9999, 12, 31, tzinfo=UTC)
@@ -113,9 +113,9 @@ def hide(db: Session, comment, moderator: User, reason: str, note: str | None) -
             db, author.email, "comment_hidden", author.language, user_id=author.id,
             user=author, comment=comment, reason_key=reason, reason_labels=REASON_LABELS,
             note=comment.moderation_note,
-            link=url_for("rounds.item", round_id=comment.round_id, key=_item_key(db, comment),
-                         _anchor=f"beitrag-{comment.id}", _external=True),
-            netiquette=url_for("pages.show", slug="netiquette", _external=True),
+            link=public_url("rounds.item", round_id=comment.round_id, key=_item_key(db, comment),
+                            _anchor=f"beitrag-{comment.id}"),
+            netiquette=public_url("pages.show", slug="netiquette"),
         )
 
 

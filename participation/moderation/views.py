@@ -115,7 +115,7 @@ def _users_by_id(ids: set[int]) -> dict[int, User]:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, type=int)
-    return value if value is not None and value > 0 else None
+    return value if value is not None and 0 < value < 2**31 else None  # beyond any id or page
 
 
 def page_links(page: int, pages: int) -> list[int | None]:

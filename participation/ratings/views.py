@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import db
+from .. import db, permissions
 from ..rounds.services import RoundError, get_round, scope_item
 from . import scales
 from .services import rate
@@ -29,8 +29,8 @@ def _parse(raw: str | None) -> int | None | str:
 def submit(round_id: int, key: str):
     session = db.session()
     round_ = get_round(session, round_id)
-    if round_ is None:
-        abort(404)
+    if round_ is None or not permissions.can_view_round(current_user, round_):
+        abort(404)  # a draft round does not exist for the public, here as on its pages and the API
     item = scope_item(session, round_, key)
     withdraw = request.form.get("action") == "withdraw"
     messages = []

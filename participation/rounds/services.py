@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
+from .. import permissions
 from ..accounts.models import User
 from ..db import utcnow
 from ..strategy.models import StrategyItem, StrategyVersion
@@ -268,6 +269,8 @@ def code_counts(db: Session, round_: Round) -> tuple[int, int]:
 
 def redeem_code(db: Session, round_: Round, user: User, code: str) -> InvitationCode:
     """Mark the participant as verified for this round; each code works once."""
+    if not permissions.can_redeem_code(user, round_):
+        raise RoundError("not_allowed", _("You cannot redeem a code for this round."))
     if is_verified(db, user, round_):
         raise RoundError("already_verified", _("You have already redeemed a code for this round."))
     found = db.scalars(

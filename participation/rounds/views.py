@@ -134,7 +134,10 @@ def redeem(round_id: int):
         flash(_("You are a verified participant of this round."), "info")
         return redirect(url_for("rounds.show", round_id=round_id))
     if not permissions.can_redeem_code(current_user, round_):
-        flash(_("Codes can only be redeemed while the round is open."), "error")
+        if round_.state == "open":  # open, so the person is blocked
+            flash(_("Your account is blocked at the moment, so you cannot redeem a code."), "error")
+        else:
+            flash(_("Codes can only be redeemed while the round is open."), "error")
         return redirect(url_for("rounds.show", round_id=round_id))
     if form.validate_on_submit():
         try:

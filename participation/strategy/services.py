@@ -6,6 +6,7 @@ error with its place (``fields[2].targets[0].title.de``), so a broken file impor
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -120,12 +121,60 @@ class StrategyFileError(ValueError):
         super().__init__("\n".join(errors))
 
 
+# Bounds for files from outside: a strategy is a few hundred KB of text, nested five deep.
+MAX_DOCUMENT_CHARS = 2_000_000
+MAX_DEPTH = 20
+MAX_ALIASES = 100  # and only of plain values: an alias of a list or mapping could multiply
+MAX_ERRORS = 50
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing deep nesting and aliases that would expand the document.
+
+    Without these bounds an 18 KB file of nested aliases ("billion laughs") expands to millions
+    of nodes, and 5,000 nested lists exhaust Python's recursion limit.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            self._aliases += 1
+            anchored = self.anchors.get(event.anchor)
+            if self._aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(None, None, f"more than {MAX_ALIASES} aliases", event.start_mark)
+            if anchored is not None and not isinstance(anchored, yaml.ScalarNode):
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) may only repeat a plain value, not a list or mapping",
+                    event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _TooManyErrors(Exception):
+    pass
+
+
 class _Checker:
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.keys: dict[str, str] = {}
 
     def error(self, path: str, message: str) -> None:
+        if len(self.errors) >= MAX_ERRORS:
+            self.errors.append(f"… more errors not shown (the first {MAX_ERRORS} are listed)")
+            raise _TooManyErrors
         self.errors.append(f"{path}: {message}")
 
     def mapping(self, value: Any, path: str, allowed: set[str], required: set[str]) -> dict | None:
@@ -155,6 +204,8 @@ class _Checker:
                 continue
             if not isinstance(text, str):
                 self.error(f"{path}.{lang}", "must be text")
+            elif _CONTROL_RE.search(text):
+                self.error(f"{path}.{lang}", "contains control characters (such as NUL); remove them")
             elif not text.strip():
                 self.error(f"{path}.{lang}", "must not be empty")
             elif len(text) > limit:
@@ -246,15 +297,26 @@ class _Checker:
 
 def parse(text: str) -> dict:
     """Parse and validate a strategy document; raise StrategyFileError listing every problem."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise StrategyFileError([f"file: too large ({len(text)} characters, at most {MAX_DOCUMENT_CHARS})"])
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise StrategyFileError([f"line {line}: contains a NUL byte; is this really a YAML text file?"])
+    loader = _BoundedLoader(text)
     try:
-        doc = yaml.safe_load(text)
+        doc = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problem = getattr(exc, "problem", None) or str(exc)
         raise StrategyFileError([f"{where}: not valid YAML ({problem})"]) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. the date 2026-02-30
+        raise StrategyFileError([f"file: a value cannot be read ({exc})"]) from None
+    finally:
+        loader.dispose()
     checker = _Checker()
-    checker.document(doc)
+    with contextlib.suppress(_TooManyErrors):  # the list ends with a note that there are more
+        checker.document(doc)
     if checker.errors:
         raise StrategyFileError(checker.errors)
     return doc
