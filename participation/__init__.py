@@ -63,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .mail.services import init_app as init_mail
     from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
+    from .proposals.views import bp as proposals_bp
     from .ratings.views import bp as ratings_bp
     from .rounds.views import bp as rounds_bp
     from .strategy.views import bp as strategy_bp
@@ -77,6 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(proposals_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
     from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
 

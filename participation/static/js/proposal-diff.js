@@ -1,0 +1,92 @@
+// The proposal editor: while typing, the word diff below each text follows the proposed text.
+// Progressive enhancement: without this file the server shows the same diff ("Show changes").
+(function () {
+  "use strict";
+
+  function tokens(text) {
+    return (text || "").replace(/\r\n/g, "\n").match(/\s+|[^\s]+/g) || [];
+  }
+
+  // Longest common subsequence over words; returns [op, text] chunks like worddiff.py.
+  function wordDiff(oldText, newText) {
+    var a = tokens(oldText), b = tokens(newText);
+    var n = a.length, m = b.length, i, j;
+    var table = [];
+    for (i = 0; i <= n; i++) {
+      table.push(new Uint32Array(m + 1));
+    }
+    for (i = n - 1; i >= 0; i--) {
+      for (j = m - 1; j >= 0; j--) {
+        table[i][j] = a[i] === b[j] ? table[i + 1][j + 1] + 1 : Math.max(table[i + 1][j], table[i][j + 1]);
+      }
+    }
+    var chunks = [];
+    function add(op, text) {
+      var last = chunks[chunks.length - 1];
+      if (last && last[0] === op) {
+        last[1] += text;
+      } else {
+        chunks.push([op, text]);
+      }
+    }
+    i = 0;
+    j = 0;
+    while (i < n && j < m) {
+      if (a[i] === b[j]) {
+        add("equal", a[i]);
+        i++;
+        j++;
+      } else if (table[i + 1][j] >= table[i][j + 1]) {
+        add("delete", a[i++]);
+      } else {
+        add("insert", b[j++]);
+      }
+    }
+    while (i < n) { add("delete", a[i++]); }
+    while (j < m) { add("insert", b[j++]); }
+    return chunks;
+  }
+
+  function render(target, chunks, labels) {
+    while (target.firstChild) {
+      target.removeChild(target.firstChild);
+    }
+    chunks.forEach(function (chunk) {
+      if (chunk[0] === "equal") {
+        target.appendChild(document.createTextNode(chunk[1]));
+        return;
+      }
+      var mark = document.createElement(chunk[0] === "insert" ? "ins" : "del");
+      var label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = (chunk[0] === "insert" ? labels.added : labels.removed) + " ";
+      mark.appendChild(label);
+      mark.appendChild(document.createTextNode(chunk[1]));
+      target.appendChild(mark);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form.proposal-form");
+    if (!form) {
+      return;
+    }
+    var labels = {
+      added: form.getAttribute("data-added-label") || "+",
+      removed: form.getAttribute("data-removed-label") || "-",
+    };
+    Array.prototype.forEach.call(form.querySelectorAll("[data-diff]"), function (field) {
+      var target = document.getElementById(field.getAttribute("data-diff"));
+      if (!target) {
+        return;
+      }
+      var timer = null;
+      field.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          render(target, wordDiff(field.getAttribute("data-current"), field.value), labels);
+        }, 250);
+      });
+    });
+  });
+})();
