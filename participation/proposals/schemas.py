@@ -22,17 +22,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class LocalizedText(_Strict):
+class ProposalText(_Strict):
     de: str | None = None
     en: str | None = None
 
 
-class Rationale(_Strict):
+class ProposalRationale(_Strict):
     de: str | None = None
     en: str | None = None
 
 
-class Place(_Strict):
+class ProposalPlace(_Strict):
     """Where an added item goes: a target picture under a field, or a guiding coordinate."""
 
     kind: PlaceKind
@@ -43,11 +43,11 @@ class Place(_Strict):
 class ProposalIn(_Strict):
     kind: Kind
     item: str | None = Field(None, description="key of the item (null for kind add)")
-    place: Place | None = None
-    title: LocalizedText | None = None
-    summary: LocalizedText | None = None
-    body: LocalizedText | None = None
-    rationale: Rationale
+    place: ProposalPlace | None = None
+    title: ProposalText | None = None
+    summary: ProposalText | None = None
+    body: ProposalText | None = None
+    rationale: ProposalRationale
     comments: list[StrictInt] = Field(default_factory=list, max_length=500)
 
 
@@ -55,9 +55,9 @@ class TransitionIn(_Strict):
     to: State
     reason: str | None = None
     # accepted_modified: the administration's version of the text
-    title: LocalizedText | None = None
-    summary: LocalizedText | None = None
-    body: LocalizedText | None = None
+    title: ProposalText | None = None
+    summary: ProposalText | None = None
+    body: ProposalText | None = None
 
 
 class OutcomeIn(_Strict):

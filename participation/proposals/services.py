@@ -468,9 +468,9 @@ class WorkbenchFilters:
 
 
 def workbench_comments(db: Session, round_: Round, item: StrategyItem, filters: WorkbenchFilters,
-                       page: int = 1, page_size: int = WORKBENCH_PAGE) -> tuple[list[Comment], int]:
-    """One page of an item's visible comments for the workbench, and how many match (two queries
-    plus the authors, however many comments there are)."""
+                       page: int = 1, page_size: int = WORKBENCH_PAGE) -> tuple[list[Comment], int, int]:
+    """One page of an item's visible comments for the workbench, how many match, and the page
+    shown (a page beyond the last shows the last): three queries, however many comments exist."""
     query = sa.select(Comment).where(_top_level(round_), Comment.item_id == item.id)
     if filters.stance:
         query = query.where(Comment.stance == filters.stance)
@@ -481,10 +481,11 @@ def workbench_comments(db: Session, round_: Round, item: StrategyItem, filters: 
     if filters.replies:
         query = query.where(Comment.reply_count > 0)
     total = db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    page = min(max(page, 1), max(1, -(-total // page_size)))
     order = (Comment.helpful_count.desc(), Comment.id) if filters.helpful else (Comment.created_at, Comment.id)
-    comments = list(db.scalars(query.order_by(*order).offset((max(page, 1) - 1) * page_size).limit(page_size)
+    comments = list(db.scalars(query.order_by(*order).offset((page - 1) * page_size).limit(page_size)
                                .options(selectinload(Comment.author))))
-    return comments, total
+    return comments, total, page
 
 
 def current_text(proposal: Proposal, name: str, language: str) -> str:

@@ -135,11 +135,8 @@ def _item_page(round_: Round, item: StrategyItem, outcome_form: OutcomeForm | No
     session = db.session()
     filters = services.WorkbenchFilters.from_args(request.args)
     page = _int_arg("page") or 1
-    comments, matching = services.workbench_comments(session, round_, item, filters, page)
+    comments, matching, page = services.workbench_comments(session, round_, item, filters, page)
     pages = max(1, -(-matching // services.WORKBENCH_PAGE))
-    if page > pages:
-        page = pages
-        comments, matching = services.workbench_comments(session, round_, item, filters, page)
     ids = [c.id for c in comments]
     every = round_results(session, round_, item_id=item.id).get(item.id, {})
     verified = round_results(session, round_, verified_only=True, item_id=item.id).get(item.id, {})
