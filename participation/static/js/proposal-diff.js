@@ -51,6 +51,13 @@
     while (target.firstChild) {
       target.removeChild(target.firstChild);
     }
+    if (chunks.every(function (chunk) { return chunk[0] === "equal"; })) {
+      var same = document.createElement("span");
+      same.className = "muted";
+      same.textContent = labels.unchanged;
+      target.appendChild(same);
+      return;
+    }
     chunks.forEach(function (chunk) {
       if (chunk[0] === "equal") {
         target.appendChild(document.createTextNode(chunk[1]));
@@ -74,6 +81,7 @@
     var labels = {
       added: form.getAttribute("data-added-label") || "+",
       removed: form.getAttribute("data-removed-label") || "-",
+      unchanged: form.getAttribute("data-unchanged-label") || "",
     };
     Array.prototype.forEach.call(form.querySelectorAll("[data-diff]"), function (field) {
       var target = document.getElementById(field.getAttribute("data-diff"));
