@@ -27,26 +27,39 @@ def tokens(text: str | None) -> list[str]:
 
 
 def word_diff(old: str | None, new: str | None) -> list[Chunk]:
-    """The chunks that turn ``old`` into ``new``; neighbouring chunks of one kind are merged."""
+    """The chunks that turn ``old`` into ``new``.
+
+    Changes separated only by whitespace are shown as one change ("−a b +c d", not
+    "−a +c −b +d"), which reads like an edit rather than a word puzzle.
+    """
     a, b = tokens(old), tokens(new)
-    chunks: list[Chunk] = []
-
-    def add(op: str, parts: list[str]) -> None:
-        text = "".join(parts)
-        if not text:
-            return
-        if chunks and chunks[-1].op == op:
-            chunks[-1] = Chunk(op, chunks[-1].text + text)
-        else:
-            chunks.append(Chunk(op, text))
-
+    # Segments: ["equal", text] or ["change", removed, inserted].
+    segments: list[list[str]] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            add("equal", a[i1:i2])
+            segments.append(["equal", "".join(a[i1:i2])])
         else:
-            add("delete", a[i1:i2])
-            add("insert", b[j1:j2])
+            segments.append(["change", "".join(a[i1:i2]), "".join(b[j1:j2])])
+    merged: list[list[str]] = []
+    for segment in segments:
+        if (segment[0] == "change" and len(merged) >= 2 and merged[-2][0] == "change"
+                and merged[-1][0] == "equal" and not merged[-1][1].strip()):
+            space = merged.pop()[1]
+            previous = merged[-1]
+            previous[1] += space + segment[1]
+            previous[2] += space + segment[2]
+        else:
+            merged.append(segment)
+    chunks: list[Chunk] = []
+    for segment in merged:
+        if segment[0] == "equal":
+            chunks.append(Chunk("equal", segment[1]))
+            continue
+        if segment[1]:
+            chunks.append(Chunk("delete", segment[1]))
+        if segment[2]:
+            chunks.append(Chunk("insert", segment[2]))
     return chunks
 
 

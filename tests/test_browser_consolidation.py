@@ -84,6 +84,7 @@ def test_consolidation_loop(browser, open_tab, live_server, setup):
     mod.check_axe()
     mod.goto(f"/moderation/runden/{round_id}/{ITEM}")
     mod.check_axe()
+    mod.screenshot("workbench-item-en")
     mod.page.focus(f"#select-{criticism}")
     mod.page.keyboard.press("Space")
     assert mod.page.locator(f"#select-{criticism}").is_checked()

@@ -23,3 +23,11 @@ def test_html_escapes_and_labels_every_change():
     assert '<del><span class="visually-hidden">entfernt: </span>&lt;b&gt;alt&lt;/b&gt;</del>' in html
     assert '<ins><span class="visually-hidden">hinzugefügt: </span>&lt;i&gt;neu&lt;/i&gt;</ins>' in html
     assert html.endswith(" bleibt")
+
+
+def test_neighbouring_changes_read_as_one_edit():
+    assert word_diff("Vernetzte Mobilität aus einer Hand", "Breite und sichere Radwege") == [
+        Chunk("delete", "Vernetzte Mobilität aus einer Hand"), Chunk("insert", "Breite und sichere Radwege")]
+    assert word_diff("eins zwei drei vier", "eins ZWEI drei VIER") == [
+        Chunk("equal", "eins "), Chunk("delete", "zwei"), Chunk("insert", "ZWEI"), Chunk("equal", " drei "),
+        Chunk("delete", "vier"), Chunk("insert", "VIER")]

@@ -48,7 +48,11 @@ ACTION_LABELS = {
     "deferred": _l("Defer"),
     "withdrawn": _l("Withdraw"),
 }
-FIELD_LABELS = {"title": _l("Title"), "summary": _l("Summary"), "body": _l("Text")}
+FIELD_LABELS = {
+    "title_de": _l("Title (German)"), "title_en": _l("Title (English)"),
+    "summary_de": _l("Summary (German)"), "summary_en": _l("Summary (English)"),
+    "body_de": _l("Text (German)"), "body_en": _l("Text (English)"),
+}
 
 
 def _strip(value: str | None) -> str | None:

@@ -20,30 +20,53 @@
         table[i][j] = a[i] === b[j] ? table[i + 1][j + 1] + 1 : Math.max(table[i + 1][j], table[i][j + 1]);
       }
     }
-    var chunks = [];
-    function add(op, text) {
-      var last = chunks[chunks.length - 1];
-      if (last && last[0] === op) {
-        last[1] += text;
-      } else {
-        chunks.push([op, text]);
+    // Segments as in worddiff.py: ["equal", text] or ["change", removed, inserted]; changes
+    // separated only by whitespace become one change.
+    var segments = [];
+    function push(op, removed, inserted) {
+      var last = segments[segments.length - 1];
+      if (op === "equal") {
+        if (last && last[0] === "equal") { last[1] += removed; } else { segments.push(["equal", removed]); }
+        return;
       }
+      if (last && last[0] === "change") {
+        last[1] += removed;
+        last[2] += inserted;
+        return;
+      }
+      var before = segments[segments.length - 2];
+      if (last && before && before[0] === "change" && !last[1].trim()) {
+        segments.pop();
+        before[1] += last[1] + removed;
+        before[2] += last[1] + inserted;
+        return;
+      }
+      segments.push(["change", removed, inserted]);
     }
     i = 0;
     j = 0;
     while (i < n && j < m) {
       if (a[i] === b[j]) {
-        add("equal", a[i]);
+        push("equal", a[i], "");
         i++;
         j++;
       } else if (table[i + 1][j] >= table[i][j + 1]) {
-        add("delete", a[i++]);
+        push("change", a[i++], "");
       } else {
-        add("insert", b[j++]);
+        push("change", "", b[j++]);
       }
     }
-    while (i < n) { add("delete", a[i++]); }
-    while (j < m) { add("insert", b[j++]); }
+    while (i < n) { push("change", a[i++], ""); }
+    while (j < m) { push("change", "", b[j++]); }
+    var chunks = [];
+    segments.forEach(function (segment) {
+      if (segment[0] === "equal") {
+        chunks.push(["equal", segment[1]]);
+        return;
+      }
+      if (segment[1]) { chunks.push(["delete", segment[1]]); }
+      if (segment[2]) { chunks.push(["insert", segment[2]]); }
+    });
     return chunks;
   }
 
