@@ -30,7 +30,7 @@ def people(make_user):
 
 @pytest.fixture
 def ctx(app):
-    with app.test_request_context(method="POST"):
+    with app.test_request_context(method="POST", headers={"Accept-Language": "en"}):
         yield
 
 
