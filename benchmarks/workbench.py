@@ -25,7 +25,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 KEY = "mobilitaet-verkehr/zielbild-2"
-PASSWORD = "Lindenallee-Regenbogen-42"
+PASSWORD = "Lindenallee-Regenbogen-42"  # noqa: S105 - a throwaway benchmark account
 
 
 def main() -> None:

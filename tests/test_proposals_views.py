@@ -256,3 +256,28 @@ def test_workbench_queries_do_not_grow_with_the_comments(client, db, engine, fro
             assert text(response).count("<p>Beitrag ") <= services.WORKBENCH_PAGE
     assert counts[(small.id, "ziel")] == counts[(large.id, "ziel")]
     assert counts[(small.id, str(small.id)[:4])] == counts[(large.id, str(large.id)[:4])]
+
+
+def test_texts_of_proposals_and_outcomes_are_escaped_everywhere(client, db, frozen, make_round, people, login):
+    evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    round_ = make_round("consolidation")
+    comment = add_comment(db, round_, people["anna"])
+    with client.application.test_request_context(method="POST"):
+        proposal = services.create_proposal(db, round_, people["mod"], services.ProposalData(
+            kind="amend", item_key=ITEM, texts={"title": {"de": evil}, "body": {"de": evil}}, rationale_de=evil,
+            comment_ids=[comment.id]))
+        services.transition(db, proposal, people["mod"], "in_review")
+        services.transition(db, proposal, people["mod2"], "recommended", evil)
+        services.transition(db, proposal, people["admin"], "rejected", evil)
+        services.set_outcome(db, round_, [comment.id], people["mod"], "noted", evil)
+        from participation.rounds.services import advance
+
+        advance(db, round_, people["admin"])
+    db.commit()
+    as_(client, login, MOD)
+    for path in (f"/moderation/vorschlaege/{proposal.id}", f"/moderation/runden/{round_.id}/{ITEM}",
+                 f"/runden/{round_.id}/vorschlaege", f"/runden/{round_.id}/abwaegung", f"/runden/{round_.id}/{ITEM}",
+                 f"/moderation/runden/{round_.id}"):
+        html = text(client.get(path))
+        assert "<script>alert(1)" not in html and "<img src=x" not in html, path
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(client.get(f"/runden/{round_.id}/vorschlaege"))
