@@ -177,6 +177,18 @@ def test_accepted_with_changes_takes_the_administrations_text(ctx, db, frozen, m
     assert services.outcomes_for(db, [comment.id])[comment.id].outcome == "partly"
 
 
+def test_keeping_can_be_accepted_with_changes_without_a_text(ctx, db, frozen, make_round, people):
+    round_ = make_round("consolidation")
+    proposal = services.create_proposal(db, round_, people["mod"], ProposalData(
+        kind="keep", item_key=ITEM, rationale_de="Breite Zustimmung"))
+    services.transition(db, proposal, people["mod"], "in_review")
+    services.transition(db, proposal, people["mod2"], "recommended")
+    empty = {"title": {"de": None, "en": None}, "summary": {"de": None, "en": None}}
+    services.transition(db, proposal, people["admin"], "accepted_modified", "Mit redaktioneller Anpassung",
+                        texts=empty)
+    assert proposal.state == "accepted_modified" and proposal.title_de is None
+
+
 def test_validation_of_proposals(ctx, db, frozen, make_round, people):
     round_ = make_round("consolidation")
     reply_to = add_comment(db, round_, people["anna"])

@@ -121,6 +121,8 @@ def test_workbench_loop_without_javascript(client, db, frozen, make_round, peopl
     item_page = text(client.get(f"/runden/{round_.id}/{ITEM}"))
     assert "Berücksichtigung:" in item_page and "Berücksichtigt" in item_page
     assert f"#vorschlag-{proposal.id}" in item_page
+    thread = text(client.get(f"/runden/{round_.id}/beitraege/{first.id}"))
+    assert "Berücksichtigung:" in thread and "Wird in Version 2.0 übernommen." in thread
     listing = text(client.get(f"/runden/{round_.id}/vorschlaege"))
     assert "Wird in Version 2.0 übernommen." in listing and "<ins>" in listing
     table = client.get(f"/runden/{round_.id}/abwaegung")

@@ -259,7 +259,8 @@ def transition(db: Session, proposal: Proposal, user: User, to: str, reason: str
         proposal.reviewer_id = user.id
         proposal.review_note = reason
     elif action == "decide":
-        if to == "accepted_modified" and texts:
+        if to == "accepted_modified" and texts and any(
+                value for given in texts.values() for value in (given or {}).values()):
             if proposal.kind not in ("amend", "add"):
                 raise ProposalError("no_text", _("Only amendments and additions have a text to modify."))
             checked = _check(db, round_, ProposalData(

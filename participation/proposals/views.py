@@ -346,7 +346,7 @@ def transition(proposal_id: int):
     if not form.validate_on_submit():
         return _proposal_page(proposal, round_, form, status=422)
     texts = None
-    if form.to.data == "accepted_modified":
+    if form.to.data == "accepted_modified" and proposal.kind in ("amend", "add"):
         texts = {n: {lang: getattr(form, f"{n}_{lang}").data for lang in LANGUAGES} for n in TEXT_FIELDS}
     session = db.session()
     try:
