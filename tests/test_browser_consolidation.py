@@ -45,7 +45,8 @@ def setup(live_server):
         session.flush()
         item = next(i for i in items if i.key == ITEM)
         ids = []
-        for body, stance in (("Die Radwege sind zu schmal.", "criticism"), ("Danke für die Strategie!", "support")):
+        for body, stance in (("Die Radwege sind zu schmal.", "criticism"), ("Danke für die Strategie!", "support"),
+                             ("Wer bezahlt das?", "question")):
             comment = Comment(round_id=round_.id, item_id=item.id, author_id=people["anna@example.org"].id,
                               stance=stance, body=body, body_html=f"<p>{body}</p>", created_at=now - timedelta(days=5))
             session.add(comment)
@@ -74,13 +75,13 @@ def transition(tab: Tab, label: str, reason: str | None = None) -> None:
 
 
 def test_consolidation_loop(browser, open_tab, live_server, setup):
-    round_id, (criticism, praise) = setup
+    round_id, (criticism, praise, _question) = setup
 
     # The moderator, in English with JavaScript: the workbench, a selection by keyboard, the editor.
     mod = open_tab("en-US")
     log_in(mod, "mod@example.org")
     mod.goto(f"/moderation/runden/{round_id}")
-    assert "0 of 2 comments have an outcome" in mod.page.locator("main").inner_text()
+    assert "0 of 3 comments have an outcome" in mod.page.locator("main").inner_text()
     mod.check_axe()
     mod.goto(f"/moderation/runden/{round_id}/{ITEM}")
     mod.check_axe()
@@ -132,12 +133,23 @@ def test_consolidation_loop(browser, open_tab, live_server, setup):
     admin.page.fill("#outcome-explanation", "Danke für das Lob!")
     with admin.page.expect_navigation():
         admin.page.locator("button[value=outcome]").click()
-    assert "2 von 2 Beiträgen haben eine Berücksichtigung" in admin.page.locator("main").inner_text()
+    assert "2 von 3 Beiträgen haben eine Berücksichtigung" in admin.page.locator("main").inner_text()
     admin.goto(f"/verwaltung/runden/{round_id}")
-    for _step in ("Konsolidierung starten", "Ergebnisse veröffentlichen"):
-        with admin.page.expect_navigation():
-            admin.page.locator("form[action$='/weiter'] button[type=submit]").click()
+    with admin.page.expect_navigation():
+        admin.page.locator("form[action$='/weiter'] button[type=submit]").click()  # start consolidation
+    # One question has no outcome: publishing needs a written reason, which becomes public.
+    assert "1 Beitrag hat noch keine Berücksichtigung" in admin.page.locator("main").inner_text()
+    admin.check_axe()
+    with admin.page.expect_navigation():
+        admin.page.locator("form[action$='/weiter'] button[type=submit]").click()
+    assert "1 Beitrag hat noch keine Berücksichtigung" in admin.page.locator(".flashes").inner_text()
+    admin.page.fill("#override_reason", "Der Rat berät am Montag; die Frage beantwortet die Kämmerei.")
+    with admin.page.expect_navigation():
+        admin.page.locator("form[action$='/weiter'] button[type=submit]").click()
     assert "veröffentlicht" in admin.page.locator(".flashes").inner_text()
+    admin.goto(f"/runden/{round_id}/transparenz")
+    assert "die Frage beantwortet die Kämmerei" in admin.page.locator("main").inner_text()
+    admin.check_axe()
     admin.assert_csp_held()
 
     # Anna sees what became of her comments.
