@@ -283,3 +283,24 @@ def test_texts_of_proposals_and_outcomes_are_escaped_everywhere(client, db, froz
         html = text(client.get(path))
         assert "<script>alert(1)" not in html and "<img src=x" not in html, path
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(client.get(f"/runden/{round_.id}/vorschlaege"))
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/moderation/runden/{id}/vorschlaege/neu", {"action": "select", "comments": ["abc", "-1"]}),
+    ("/moderation/runden/{id}/vorschlaege/neu", {"kind": "amend", "item": "nope", "rationale_de": "x",
+                                                 "place_position": "abc", "comments": ["x"]}),
+    ("/moderation/runden/{id}/vorschlaege/neu", {"kind": "add", "rationale_de": "x", "place_kind": "moon"}),
+    ("/moderation/runden/{id}/ergebnisse", {"item": ITEM, "comments": ["x"], "outcome": "noted",
+                                            "explanation": "x"}),
+    ("/moderation/runden/{id}/ergebnisse", {"item": "nope"}),
+])
+def test_bad_form_input_is_a_clear_4xx_or_a_fresh_form(client, db, frozen, make_round, people, login, path, data):
+    round_ = make_round("consolidation")
+    as_(client, login, MOD)
+    response = client.submit(path.format(id=round_.id), data)
+    assert response.status_code in (200, 404, 422)
+    assert db.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+    for query in ("?page=abc", "?page=99999999999", "?stance=nonsense&open=2"):
+        assert client.get(f"/moderation/runden/{round_.id}/{ITEM}{query}").status_code == 200
+    assert client.get(f"/moderation/vorschlaege/{2**40}").status_code == 404
+    assert client.submit("/moderation/vorschlaege/1/status", {"to": "nonsense"}).status_code == 404
