@@ -54,6 +54,7 @@ def test_workbench_loop_without_javascript(client, db, frozen, make_round, peopl
     second = add_comment(db, round_, people["anna"], "Bitte Fahrradstraßen.")
     as_(client, login, MOD)
 
+    assert f"/moderation/runden/{round_.id}" in text(client.get("/moderation"))
     overview = client.get(f"/moderation/runden/{round_.id}")
     assert overview.status_code == 200
     assert "0 of 2 comments have an outcome" in text(overview)
