@@ -100,7 +100,7 @@ def _proposal_not_found():
 
 def _visible_proposal(proposal_id: int) -> tuple[Proposal, Round] | None:
     session = db.session()
-    proposal = services.get_proposal(session, proposal_id)
+    proposal = services.get_proposal(session, proposal_id, lock=request.method == "POST")
     if proposal is None:
         return None
     round_ = get_round(session, proposal.round_id)

@@ -289,6 +289,7 @@ def _derive(db: Session, comment_ids: list[int], user: User | None) -> None:
     """Give comments without an explicit outcome the one their decided proposals imply."""
     if not comment_ids:
         return
+    _lock_comments(db, comment_ids)
     rows = db.execute(
         sa.select(ProposalComment.comment_id, Proposal.id, Proposal.state, Proposal.decision_reason)
         .join(Proposal, Proposal.id == ProposalComment.proposal_id)
@@ -335,7 +336,8 @@ def set_outcome(db: Session, round_: Round, comment_ids: list[int], user: User, 
     if outcome is not None and not explanation:
         raise ProposalError("explanation_required", _("Please explain the outcome to the authors."))
     found = set(db.scalars(sa.select(Comment.id).where(
-        Comment.id.in_(ids), Comment.round_id == round_.id, Comment.parent_id.is_(None), Comment.state == "visible")))
+        Comment.id.in_(ids), Comment.round_id == round_.id, Comment.parent_id.is_(None), Comment.state == "visible")
+        .with_for_update()))
     if found != set(ids):
         raise ProposalError("comment_not_in_round", _("Only visible comments of this round can get an outcome."))
     existing = outcomes_for(db, ids)
@@ -356,6 +358,12 @@ def set_outcome(db: Session, round_: Round, comment_ids: list[int], user: User, 
     if outcome is None:
         _derive(db, ids, user)
     return len(ids)
+
+
+def _lock_comments(db: Session, comment_ids: list[int]) -> None:
+    """One outcome row per comment: two moderators (or decisions) on the same comments go one
+    after the other (PostgreSQL row locks; SQLite serialises writing requests anyway)."""
+    db.execute(sa.select(Comment.id).where(Comment.id.in_(comment_ids)).order_by(Comment.id).with_for_update())
 
 
 def outcomes_for(db: Session, comment_ids: list[int]) -> dict[int, CommentOutcome]:
@@ -509,10 +517,12 @@ def proposed_text(proposal: Proposal, name: str, language: str) -> str:
     return value or ""
 
 
-def get_proposal(db: Session, proposal_id: int) -> Proposal | None:
+def get_proposal(db: Session, proposal_id: int, lock: bool = False) -> Proposal | None:
+    """``lock`` for a transition: two people deciding at once go one after the other, and the
+    second sees the first's outcome (PostgreSQL; SQLite serialises writing requests)."""
     if not 0 < proposal_id < 2**63:
         return None
-    return db.get(Proposal, proposal_id)
+    return db.get(Proposal, proposal_id, with_for_update=lock or None)
 
 
 def _loaded():

@@ -102,7 +102,7 @@ def _workbench_round(round_id: int) -> Round:
 
 
 def _proposal_or_404(proposal_id: int) -> tuple[Proposal, Round]:
-    proposal = services.get_proposal(db.session(), proposal_id)
+    proposal = services.get_proposal(db.session(), proposal_id, lock=request.method == "POST")
     if proposal is None:
         abort(404)
     return proposal, _workbench_round(proposal.round_id)
