@@ -64,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .mail.services import init_app as init_mail
     from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
+    from .proposals.views import bp as proposals_bp
     from .ratings.views import bp as ratings_bp
     from .rounds.views import bp as rounds_bp
     from .strategy.views import bp as strategy_bp
@@ -81,6 +82,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(versions_bp)
     app.register_blueprint(analysis_bp)
+    app.register_blueprint(proposals_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
     from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
     from .api import versions as _api_versions  # noqa: F401  (adds compare and history to api_bp)

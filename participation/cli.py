@@ -375,3 +375,25 @@ def rounds_codes(round_id: int, count: int, output: Path | None, base_url: str |
     session.commit()
     where = f" to {output}" if output else ""
     click.echo(f"Generated {len(codes)} codes for round {round_id}; wrote all of its codes{where}.", err=True)
+
+
+@rounds_cli.command("advance")
+@click.argument("round_id", type=int)
+@click.option("--reason", help="Publish although comments have no outcome yet, for this written reason "
+                               "(logged and shown on the transparency page).")
+def rounds_advance(round_id: int, reason: str | None) -> None:
+    """Move a round one state on (draft → open → closed → consolidation → published); prints the new state."""
+    from .rounds.services import RoundError, advance, get_round
+
+    session = db.session()
+    round_ = get_round(session, round_id)
+    if round_ is None:
+        raise click.ClickException(f"there is no round {round_id}")
+    with force_locale("en"):
+        try:
+            state = advance(session, round_, None, reason)
+        except RoundError as exc:
+            session.rollback()
+            raise click.ClickException(exc.message) from None
+    session.commit()
+    click.echo(state)

@@ -161,6 +161,74 @@ def can_view_audit_log(user: Any) -> bool:
     return has_role(user, "admin")
 
 
+# --- consolidation: proposals and comment outcomes -------------------------------------------
+# Proposals are written and reviewed from the opening of a round until it is published; the
+# administration decides once it has closed. After publication nothing changes any more.
+CONSOLIDATION_STATES = ("open", "closed", "consolidation")
+DECISION_STATES = ("closed", "consolidation")
+EDITABLE_PROPOSAL_STATES = ("draft", "changes_requested")
+WITHDRAWABLE_PROPOSAL_STATES = ("draft", "in_review", "changes_requested", "recommended")
+DECIDED_PROPOSAL_STATES = ("accepted", "accepted_modified", "rejected", "deferred")
+
+
+def _is_proposal_author(user: Any, proposal: Any) -> bool:
+    return _is_user(user) and proposal.author_id == user.id
+
+
+def can_use_workbench(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    return can_moderate(user) and _state(round_, now) != "draft"
+
+
+def can_create_proposal(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    return can_moderate(user) and _state(round_, now) in CONSOLIDATION_STATES
+
+
+def can_edit_proposal(user: Any, proposal: Any, round_: Any, now: datetime | None = None) -> bool:
+    """Only its author changes a proposal, and only before review or when changes were asked for."""
+    return (can_create_proposal(user, round_, now) and _is_proposal_author(user, proposal)
+            and proposal.state in EDITABLE_PROPOSAL_STATES)
+
+
+def can_submit_proposal(user: Any, proposal: Any, round_: Any, now: datetime | None = None) -> bool:
+    return can_edit_proposal(user, proposal, round_, now)
+
+
+def can_withdraw_proposal(user: Any, proposal: Any, round_: Any, now: datetime | None = None) -> bool:
+    return (can_create_proposal(user, round_, now)
+            and (_is_proposal_author(user, proposal) or has_role(user, "admin"))
+            and proposal.state in WITHDRAWABLE_PROPOSAL_STATES)
+
+
+def can_review_proposal(user: Any, proposal: Any, round_: Any, now: datetime | None = None) -> bool:
+    """Four eyes: a moderator or admin other than the author recommends or asks for changes."""
+    return (can_create_proposal(user, round_, now) and not _is_proposal_author(user, proposal)
+            and proposal.state == "in_review")
+
+
+def can_decide_proposal(user: Any, proposal: Any, round_: Any, now: datetime | None = None) -> bool:
+    return (has_role(user, "admin") and _state(round_, now) in DECISION_STATES
+            and proposal.state == "recommended")
+
+
+def can_set_outcome(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    return can_moderate(user) and _state(round_, now) in CONSOLIDATION_STATES
+
+
+def can_see_outcomes(user: Any, round_: Any, now: datetime | None = None) -> bool:
+    """Outcomes, decisions and reasons become public with the publication of the round."""
+    return can_use_workbench(user, round_, now) or _state(round_, now) == "published"
+
+
+def can_view_proposal(user: Any, proposal: Any, round_: Any, now: datetime | None = None) -> bool:
+    return can_use_workbench(user, round_, now) or (
+        _state(round_, now) == "published" and proposal.state in DECIDED_PROPOSAL_STATES)
+
+
+def can_publish_with_open_comments(user: Any) -> bool:
+    """Only an admin publishes a round whose comments are not all answered, with a reason."""
+    return has_role(user, "admin")
+
+
 def require(allowed: bool) -> None:
     """Answer 403 unless the predicate holds."""
     if not allowed:

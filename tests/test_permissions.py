@@ -154,3 +154,68 @@ def test_a_block_ends_by_itself():
     user = discussion_person("blocked")
     assert not permissions.can_write(user, now=NOW)
     assert permissions.can_write(user, now=datetime(2027, 1, 2, tzinfo=UTC))
+
+
+# --- consolidation: every action × role × round state × proposal state -------------------------
+# "author" is the moderator who wrote the proposal, "admin_author" an admin who wrote it.
+CONSOLIDATION_ROLES = ["visitor", "resident", "blocked", "author", "moderator", "admin", "admin_author"]
+PROPOSAL_STATES = ["draft", "in_review", "changes_requested", "recommended", "accepted", "accepted_modified",
+                   "rejected", "deferred", "withdrawn"]
+
+
+def consolidation_person(role: str):
+    if role == "visitor":
+        return AnonymousUserMixin()
+    user = User(id=7 if role in ("author", "admin_author") else 1, email="x@example.org", display_name="X",
+                session_token="t", confirmed_at=NOW,
+                role={"author": "moderator", "moderator": "moderator", "admin": "admin",
+                      "admin_author": "admin"}.get(role, "resident"))
+    if role == "blocked":
+        user.blocked_until = datetime(2027, 1, 1, tzinfo=UTC)
+    return user
+
+
+def expected_consolidation(action: str, role: str, state: str, proposal_state: str) -> bool:
+    staff = role in ("author", "moderator", "admin", "admin_author")
+    admin = role in ("admin", "admin_author")
+    author = role in ("author", "admin_author")
+    working = state in ("open", "closed", "consolidation")
+    return {
+        "use_workbench": staff and state != "draft",
+        "create": staff and working,
+        "edit": author and working and proposal_state in ("draft", "changes_requested"),
+        "submit": author and working and proposal_state in ("draft", "changes_requested"),
+        "withdraw": (author or admin) and working
+        and proposal_state in ("draft", "in_review", "changes_requested", "recommended"),
+        "review": staff and not author and working and proposal_state == "in_review",
+        "decide": admin and state in ("closed", "consolidation") and proposal_state == "recommended",
+        "set_outcome": staff and working,
+        "see_outcomes": (staff and state != "draft") or state == "published",
+        "view_proposal": (staff and state != "draft") or (
+            state == "published" and proposal_state in ("accepted", "accepted_modified", "rejected", "deferred")),
+        "publish_with_open_comments": admin,
+    }[action]
+
+
+@pytest.mark.parametrize("proposal_state", PROPOSAL_STATES)
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", CONSOLIDATION_ROLES)
+def test_consolidation_permissions(role, state, proposal_state):
+    from participation.proposals.models import Proposal
+
+    user, round_ = consolidation_person(role), round_in(state)
+    proposal = Proposal(id=5, author_id=7, state=proposal_state, round_id=1)
+    actual = {
+        "use_workbench": permissions.can_use_workbench(user, round_, now=NOW),
+        "create": permissions.can_create_proposal(user, round_, now=NOW),
+        "edit": permissions.can_edit_proposal(user, proposal, round_, now=NOW),
+        "submit": permissions.can_submit_proposal(user, proposal, round_, now=NOW),
+        "withdraw": permissions.can_withdraw_proposal(user, proposal, round_, now=NOW),
+        "review": permissions.can_review_proposal(user, proposal, round_, now=NOW),
+        "decide": permissions.can_decide_proposal(user, proposal, round_, now=NOW),
+        "set_outcome": permissions.can_set_outcome(user, round_, now=NOW),
+        "see_outcomes": permissions.can_see_outcomes(user, round_, now=NOW),
+        "view_proposal": permissions.can_view_proposal(user, proposal, round_, now=NOW),
+        "publish_with_open_comments": permissions.can_publish_with_open_comments(user),
+    }
+    assert actual == {action: expected_consolidation(action, role, state, proposal_state) for action in actual}

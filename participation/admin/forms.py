@@ -164,6 +164,12 @@ class AdvanceForm(FlaskForm):
     """The next step; ``state`` is what the admin saw, so a double click cannot skip a step."""
 
     state = HiddenField()
+    # Only for publishing while comments have no outcome yet: why it is published anyway.
+    override_reason = TextAreaField(
+        _l("Reason for publishing although comments have no outcome (public)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=DESCRIPTION_MAX, message=_l("Use at most %(max)d characters."))],
+    )
 
 
 class CodesForm(FlaskForm):

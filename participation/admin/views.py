@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import db, permissions
+from ..proposals.services import publication_refusal
 from ..results.services import participant_count
 from ..rounds import services
 from ..rounds.models import Round
@@ -237,6 +238,7 @@ def _round_page(round_: Round, codes_form: CodesForm | None = None, status: int 
         state=state,
         next_step=NEXT_STEP.get(state),
         advance_form=AdvanceForm(state=state),
+        publication_refusal=publication_refusal(session, round_) if state == "consolidation" else None,
         codes_form=codes_form or CodesForm(),
         can_generate_codes=state in CODE_STATES,
         scope_count=len(round_.scope),
@@ -268,7 +270,7 @@ def advance_round(round_id: int):
         return redirect(url_for("admin.round", round_id=round_id))
     session = db.session()
     try:
-        new_state = services.advance(session, round_)
+        new_state = services.advance(session, round_, current_user, form.override_reason.data)
     except RoundError as error:
         session.rollback()
         flash(error.message, "error")

@@ -22,14 +22,17 @@ from ..comments.services import (
 )
 from ..errors import json_error
 from ..extensions import comment_limit, helpful_limit, report_limit
+from ..proposals.services import public_outcomes
 from ..rounds.models import Round
 from ..rounds.services import get_round, scope_item
 from .rounds import _require_login, _visible_round
 from .views import bp
 
 
-def comment_json(comment: Comment, marked: set[int] | frozenset = frozenset()) -> dict:
+def comment_json(comment: Comment, marked: set[int] | frozenset = frozenset(), outcomes: dict | None = None) -> dict:
     """A comment as the API shows it: hidden and deleted ones without their text."""
+    from .proposals import outcome_json
+
     deleted = comment.state == "deleted"
     return {
         "id": comment.id,
@@ -46,6 +49,7 @@ def comment_json(comment: Comment, marked: set[int] | frozenset = frozenset()) -
         "is_official": comment.is_official,
         "moderation_reason": comment.moderation_reason if comment.state == "hidden" else None,
         "marked_helpful": comment.id in marked,
+        "outcome": outcome_json((outcomes or {}).get(comment.id)),
     }
 
 
@@ -79,13 +83,14 @@ def list_comments(round_id: int, key: str):
         page = thread_page(session, round_, item, viewer, sort=sort, stance=stance, cursor=cursor)
     except CommentError as error:
         return _error(error)
+    outcomes = public_outcomes(session, round_, [c.id for c in page.comments])
     return jsonify({
         "round": round_.id,
         "key": item.key,
         "sort": sort,
         "stance": stance,
         "comments": [
-            {**comment_json(c, page.marked),
+            {**comment_json(c, page.marked, outcomes),
              "replies": [comment_json(reply, page.marked) for reply in page.replies.get(c.id, [])]}
             for c in page.comments
         ],

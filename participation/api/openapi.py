@@ -40,6 +40,9 @@ _COMMENT_PROPERTIES = {
         "description": "Why a moderator hid the comment (only for hidden ones).",
     },
     "marked_helpful": {"type": "boolean", "description": "Whether the caller marked it as helpful."},
+    "outcome": {"type": ["object", "null"], "required": ["code", "explanation", "proposal"],
+                "description": "What became of the comment (code, explanation, proposal id); null for the public "
+                               "until the round is published."},
 }
 
 SCHEMAS = {

@@ -142,3 +142,4 @@ def put_rating(round_id: int, key: str):
 # The discussion's routes join the same blueprint (imported last: they use the helpers above).
 from . import analysis as _analysis  # noqa: E402, F401
 from . import comments as _comments  # noqa: E402, F401
+from . import proposals as _proposals  # noqa: E402, F401

@@ -68,4 +68,7 @@ def strategy_version(number: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(document(url_for("api.openapi", _external=True).removesuffix("/openapi.json")))
+    spec = document(url_for("api.openapi", _external=True).removesuffix("/openapi.json"))
+    from ..proposals.openapi import extend
+
+    return jsonify(extend(spec))

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from .. import db, permissions
 from ..errors import render_error
 from ..extensions import comment_limit, helpful_limit, report_limit
+from ..proposals.services import public_outcomes
 from ..rounds.models import Round
 from ..rounds.services import is_verified, scope_item
 from ..rounds.views import _round_or_404, render_item
@@ -144,7 +145,7 @@ def thread(round_id: int, comment_id: int):
     return render_template(
         "comments/thread.html", round=round_, item=item, comment=comment, page=page, cursor=cursor,
         cursor_error=cursor_error, reply_form=ReplyForm(),
-        can_comment=_can_comment(round_),
+        can_comment=_can_comment(round_), outcomes=public_outcomes(session, round_, [comment.id]),
     )
 
 

@@ -56,8 +56,21 @@ ACTION_LABELS = {
     "comment.unofficial": _l("No longer reply of the city"),
     "user.blocked": _l("Account blocked"),
     "user.unblocked": _l("Account unblocked"),
+    "comment.outcome": _l("Outcome of a comment set"),
+    "proposal.created": _l("Proposal written"),
+    "proposal.edited": _l("Proposal changed"),
+    "proposal.in_review": _l("Proposal submitted for review"),
+    "proposal.changes_requested": _l("Changes to a proposal requested"),
+    "proposal.recommended": _l("Proposal recommended"),
+    "proposal.accepted": _l("Proposal accepted"),
+    "proposal.accepted_modified": _l("Proposal accepted with changes"),
+    "proposal.rejected": _l("Proposal rejected"),
+    "proposal.deferred": _l("Proposal deferred"),
+    "proposal.withdrawn": _l("Proposal withdrawn"),
+    "round.advanced": _l("Round moved on"),
+    "round.published_with_open_comments": _l("Round published despite comments without outcome"),
 }
-OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account")}
+OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account"), "proposal": _l("Proposal"), "round": _l("Round")}
 
 
 @bp.context_processor
@@ -391,5 +404,8 @@ def transparency(round_id: int):
     round_: Round | None = get_round(db.session(), round_id)
     if round_ is None or not permissions.can_view_round(current_user, round_):
         abort(404)
+    from ..proposals.services import publication_overrides
+
     return render_template("moderation/transparency.html", round=round_,
-                           numbers=services.transparency(db.session(), round_.id))
+                           numbers=services.transparency(db.session(), round_.id),
+                           overrides=publication_overrides(db.session(), round_))

@@ -204,10 +204,17 @@ def update_round(db: Session, round_: Round, data: RoundData) -> Round:
     return round_
 
 
-def advance(db: Session, round_: Round) -> str:
-    """The administration's next step: open now, close early, consolidate, publish."""
+def advance(db: Session, round_: Round, actor: User | None = None, override_reason: str | None = None) -> str:
+    """The administration's next step: open now, close early, consolidate, publish.
+
+    Publishing is refused while visible comments have no outcome, unless an admin gives a
+    written reason (kept in the audit log and shown on the transparency page). The console
+    acts as ``actor=None`` with the operator's rights.
+    """
     now = utcnow()
     state = round_.state_at(now)
+    override_reason = (override_reason or "").strip() or None
+    details: dict = {"from_state": state}
     if state == "draft":
         round_.opens_at = now  # closes_at lies after it: the round was a draft until now
     elif state == "open":
@@ -217,11 +224,28 @@ def advance(db: Session, round_: Round) -> str:
     elif state == "closed":
         round_.stage = "consolidation"
     elif state == "consolidation":
+        from ..proposals.services import comments_without_outcome, publication_refusal
+
+        refusal = publication_refusal(db, round_)
+        if refusal is not None:
+            if override_reason is None:
+                raise RoundError("comments_open", refusal + " " + _(
+                    "Give every comment an outcome, or publish anyway with a written reason."))
+            if actor is not None and not permissions.can_publish_with_open_comments(actor):
+                raise RoundError("not_allowed", _("Only an administrator can publish despite open comments."))
+            details["open_comments"] = sum(count for _item, count in comments_without_outcome(db, round_))
         round_.stage = "published"
     else:
         raise RoundError("final_state", _("This round has no further step."))
     db.flush()
-    return round_.state_at(now)
+    new_state = round_.state_at(now)
+    from ..moderation.services import audit
+
+    if "open_comments" in details:
+        audit(db, actor, "round.published_with_open_comments", "round", round_.id, override_reason, **details)
+    else:
+        audit(db, actor, "round.advanced", "round", round_.id, None, to_state=new_state, **details)
+    return new_state
 
 
 NEXT_STEP = {"draft": "open", "open": "close", "closed": "consolidate", "consolidation": "publish"}

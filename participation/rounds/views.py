@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from .. import db, permissions
 from ..comments.discussion import discussion
 from ..comments.forms import CommentForm
+from ..proposals.services import public_outcomes
 from ..ratings import scales
 from ..ratings.services import ratings_of
 from ..results.services import QuestionResult, participant_count, round_results
@@ -111,6 +112,7 @@ def render_item(round_: Round, key: str, comment_form: CommentForm | None = None
         found = round_results(session, round_, item_id=current.id).get(current.id, {})
         results = {q: found.get(q) or QuestionResult(q) for q in round_.questions}
     position = next(i for i, entry in enumerate(items) if entry.id == current.id)
+    thread = discussion(session, round_, current, current_user, request.args, comment_form or CommentForm())
     return render_template(
         "rounds/item.html", round=round_, item=current, mine=mine.get(current.id, {}),
         rated=sum(1 for entry in items if "agreement" in mine.get(entry.id, {})), total=len(items),
@@ -119,7 +121,7 @@ def render_item(round_: Round, key: str, comment_form: CommentForm | None = None
         next_item=items[position + 1] if position + 1 < len(items) else None,
         next_unrated=_next_unrated(items, current, mine), results=results, scales=scales,
         just_saved=request.args.get("saved") == "1",
-        discussion=discussion(session, round_, current, current_user, request.args, comment_form or CommentForm()),
+        discussion=thread, outcomes=public_outcomes(session, round_, [c.id for c in thread.page.comments]),
         can_comment=permissions.can_comment(current_user, round_, verified=context["verified"]), **context,
     ), status
 

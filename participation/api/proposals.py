@@ -1,0 +1,214 @@
+"""Consolidation in the JSON API: proposals, their review workflow, comment outcomes, my comments.
+
+Request bodies are validated by the pydantic models in ``proposals/schemas.py``; a refused use
+case (``ProposalError``) becomes ``{"error": {"code", "message"}}`` with its status.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+
+from .. import db, permissions
+from ..comments.discussion import get_comment
+from ..errors import json_error
+from ..proposals import services
+from ..proposals.models import CommentOutcome, Proposal
+from ..proposals.schemas import OutcomeIn, ProposalIn, TransitionIn, texts_of
+from ..proposals.services import ProposalData, ProposalError
+from ..rounds.models import Round
+from ..rounds.services import get_round
+from .rounds import _require_login, _visible_round
+from .views import bp, localized_json
+
+
+def _texts(proposal: Proposal, name: str) -> dict[str, str | None]:
+    return {"de": getattr(proposal, f"{name}_de"), "en": getattr(proposal, f"{name}_en")}
+
+
+def proposal_json(proposal: Proposal, round_: Round) -> dict:
+    staff = permissions.can_use_workbench(current_user, round_)
+    evidence = proposal.evidence or {}
+    data = {
+        "id": proposal.id,
+        "round": proposal.round_id,
+        "kind": proposal.kind,
+        "state": proposal.state,
+        "item": proposal.item.key if proposal.item else None,
+        "place": {"kind": proposal.place_kind,
+                  "parent": proposal.place_parent.key if proposal.place_parent else None,
+                  "position": proposal.place_position} if proposal.kind == "add" else None,
+        "title": _texts(proposal, "title"),
+        "summary": _texts(proposal, "summary"),
+        "body": _texts(proposal, "body"),
+        "current": {name: localized_json(proposal.item, name) for name in ("title", "summary", "body")}
+        if proposal.item else None,
+        "rationale": _texts(proposal, "rationale"),
+        "author": proposal.author.display_name if proposal.author else None,
+        "comments": proposal.comment_ids,
+        "evidence": {
+            "ratings": evidence.get("ratings"),
+            "ratings_verified": evidence.get("ratings_verified"),
+            "snapshot_at": proposal.snapshot_at.isoformat() if proposal.snapshot_at else None,
+        },
+        "decision": {
+            "state": proposal.state,
+            "reason": proposal.decision_reason,
+            "decided_at": proposal.decided_at.isoformat() if proposal.decided_at else None,
+        } if proposal.is_decided else None,
+        "created_at": proposal.created_at.isoformat(),
+        "updated_at": proposal.updated_at.isoformat(),
+        "url": url_for("proposals.public_list", round_id=proposal.round_id, _external=True,
+                       _anchor=f"vorschlag-{proposal.id}"),
+    }
+    if staff:
+        data["reviewer"] = proposal.reviewer.display_name if proposal.reviewer else None
+        data["review_note"] = proposal.review_note
+    return data
+
+
+def outcome_json(outcome: CommentOutcome | None) -> dict | None:
+    if outcome is None:
+        return None
+    return {"code": outcome.outcome, "explanation": outcome.explanation, "proposal": outcome.proposal_id,
+            "explicit": outcome.explicit}
+
+
+def _body(model: type[BaseModel]):
+    """The validated request body, or the 400 answer saying what is wrong."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return None, json_error(400, "invalid_json", _("Send a JSON object."))
+    try:
+        return model.model_validate(payload), None
+    except ValidationError as error:
+        places = ", ".join(".".join(str(part) for part in e["loc"]) or "body" for e in error.errors())
+        return None, json_error(400, "invalid_json", _("These fields are missing or wrong: %(fields)s.",
+                                                       fields=places))
+
+
+def _error(error: ProposalError):
+    db.session().rollback()
+    return json_error(error.status, error.code, error.message)
+
+
+def _proposal_not_found():
+    return json_error(404, "proposal_not_found", _("There is no such proposal."))
+
+
+def _visible_proposal(proposal_id: int) -> tuple[Proposal, Round] | None:
+    session = db.session()
+    proposal = services.get_proposal(session, proposal_id, lock=request.method == "POST")
+    if proposal is None:
+        return None
+    round_ = get_round(session, proposal.round_id)
+    if not permissions.can_view_proposal(current_user, proposal, round_):
+        return None
+    return proposal, round_
+
+
+@bp.get("/rounds/<int:round_id>/proposals")
+def round_proposals(round_id: int):
+    round_ = _visible_round(round_id)
+    proposals = services.visible_proposals(db.session(), round_, current_user)
+    return jsonify({"round": round_.id, "proposals": [proposal_json(p, round_) for p in proposals]})
+
+
+@bp.post("/rounds/<int:round_id>/proposals")
+def create_proposal(round_id: int):
+    round_ = _visible_round(round_id)
+    if (problem := _require_login()) is not None:
+        return problem
+    if not permissions.can_moderate(current_user):
+        return json_error(403, "not_allowed", _("Only moderators and administrators write proposals."))
+    body, problem = _body(ProposalIn)
+    if problem is not None:
+        return problem
+    data = ProposalData(
+        kind=body.kind, item_key=body.item, texts=texts_of(body), rationale_de=body.rationale.de,
+        rationale_en=body.rationale.en, comment_ids=list(body.comments),
+        place_kind=body.place.kind if body.place else None, place_parent_key=body.place.parent if body.place else None,
+        place_position=body.place.position if body.place else None,
+    )
+    session = db.session()
+    try:
+        proposal = services.create_proposal(session, round_, current_user, data)
+    except ProposalError as error:
+        return _error(error)
+    session.commit()
+    return jsonify({"proposal": proposal_json(proposal, round_)}), 201
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal_detail(proposal_id: int):
+    found = _visible_proposal(proposal_id)
+    if found is None:
+        return _proposal_not_found()
+    return jsonify({"proposal": proposal_json(*found)})
+
+
+@bp.post("/proposals/<int:proposal_id>/transitions")
+def proposal_transition(proposal_id: int):
+    if (problem := _require_login()) is not None:
+        return problem
+    found = _visible_proposal(proposal_id)
+    if found is None:
+        return _proposal_not_found()
+    proposal, round_ = found
+    body, problem = _body(TransitionIn)
+    if problem is not None:
+        return problem
+    session = db.session()
+    try:
+        services.transition(session, proposal, current_user, body.to, body.reason, texts_of(body) or None)
+    except ProposalError as error:
+        return _error(error)
+    session.commit()
+    return jsonify({"proposal": proposal_json(proposal, round_)})
+
+
+@bp.put("/comments/<int:comment_id>/outcome")
+def put_outcome(comment_id: int):
+    if (problem := _require_login()) is not None:
+        return problem
+    if not permissions.can_moderate(current_user):
+        return json_error(403, "not_allowed", _("Only moderators and administrators set outcomes."))
+    session = db.session()
+    comment = get_comment(session, comment_id)
+    if comment is None:
+        return json_error(404, "comment_not_found", _("This comment no longer exists."))
+    body, problem = _body(OutcomeIn)
+    if problem is not None:
+        return problem
+    try:
+        services.set_outcome(session, get_round(session, comment.round_id), [comment.id], current_user,
+                             body.outcome, body.explanation)
+    except ProposalError as error:
+        return _error(error)
+    session.commit()
+    outcome = services.outcomes_for(session, [comment.id]).get(comment.id)
+    return jsonify({"comment_id": comment.id, "outcome": outcome_json(outcome)})
+
+
+@bp.get("/me/comments")
+def my_comments():
+    if (problem := _require_login()) is not None:
+        return problem
+    rows = services.comments_of_user(db.session(), current_user)
+    return jsonify({"comments": [
+        {
+            "id": comment.id,
+            "round": round_.id,
+            "item": item.key,
+            "parent_id": comment.parent_id,
+            "stance": comment.stance,
+            "state": comment.state,
+            "created_at": comment.created_at.isoformat(),
+            "url": url_for("rounds.item", round_id=round_.id, key=item.key, _external=True,
+                           _anchor=f"beitrag-{comment.id}"),
+            "outcome": outcome_json(outcome) if permissions.can_see_outcomes(current_user, round_) else None,
+        }
+        for comment, round_, item, outcome in rows
+    ]})

@@ -1,0 +1,1 @@
+"""Consolidation: proposals for the next strategy version, and the outcome of every comment."""
