@@ -7,14 +7,28 @@ import os
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
 import config
 
 
 class BoundedIntConverter(IntegerConverter):
+    """Ids in URLs beyond what the database stores are simply unknown: 404 on every route.
+
+    The stock converter refuses with ``ValidationError``, after which werkzeug reports the
+    methods of sibling rules on the same path (a 405 for POST where only GET is left). Raising
+    ``NotFound`` ends the matching with one answer for every method.
+    """
+
     def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> int:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -78,7 +92,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(comments_bp)
     app.register_blueprint(moderation_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
-    from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
+    from .api import comments as _api_comments  # noqa: F401  (add their routes to api_bp)
+    from .api import rounds as _api_rounds  # noqa: F401
 
     app.register_blueprint(api_bp)
 

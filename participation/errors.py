@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .service_errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,13 @@ def init_app(app: Flask) -> None:
             _("The form had expired or came from another site. Please try again."),
             "csrf_failed",
         )
+
+    @app.errorhandler(ServiceError)
+    def _refused(error: ServiceError):
+        # A use case refused and no view showed it in a form: nothing it flushed is kept.
+        if "db_session" in g:
+            g.db_session.rollback()
+        return render_error(error.status, error.message, error.code)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from ..accounts.models import User
+from ..query import Choice, Text
 from ..rounds.models import Round
 from ..strategy.models import StrategyItem
 from .forms import ReplyForm
@@ -61,11 +62,15 @@ def checked_cursor(cursor: str | None, sort: str) -> list | None:
     return position
 
 
-def read_args(args: Any) -> tuple[str, str | None, str | None]:
-    """sort, stance and cursor from a query string; unknown values fall back to the defaults."""
-    sort = args.get("sort") if args.get("sort") in SORTS else "newest"
-    stance = args.get("stance") if args.get("stance") in STANCES else None
-    return sort, stance, args.get("cursor") or None
+SORT = Choice("sort", SORTS, "newest", "Order of the top-level comments")
+STANCE = Choice("stance", STANCES, None, "Only comments of this stance")
+CURSOR = Text("cursor", "next_cursor of the previous page")
+
+
+def read_args(args: Any, blank_is_default: bool = True) -> tuple[str, str | None, str | None]:
+    """sort, stance and cursor from a query string; a value outside its set is a ``QueryError`` (400)."""
+    sort = SORT.read(args, blank_is_default)
+    return sort or "newest", STANCE.read(args, blank_is_default), CURSOR.read(args)
 
 
 def _viewer(user: Any) -> User | None:

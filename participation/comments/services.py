@@ -22,6 +22,7 @@ from ..moderation.services import hide_automatically
 from ..rounds.models import Round
 from ..rounds.services import is_verified
 from ..sanitize import render_comment
+from ..service_errors import ServiceError
 from ..strategy.models import StrategyItem
 from .models import (
     BODY_MAX,
@@ -40,14 +41,8 @@ SORTS = ("newest", "oldest", "helpful")
 PUBLIC_STATES = ("visible", "hidden", "deleted")  # hidden and deleted show as a notice
 
 
-class CommentError(ValueError):
-    """A use case refused; ``code`` is stable for the API, ``message`` is for people."""
-
-    def __init__(self, code: str, message: str, status: int = 422):
-        self.code = code
-        self.message = message
-        self.status = status
-        super().__init__(message)
+class CommentError(ServiceError):
+    """A use case of the discussion refused (see ``ServiceError``)."""
 
 
 # --- writing --------------------------------------------------------------------------------
