@@ -124,7 +124,7 @@ HELPFUL_ERRORS = {
           "Mark a comment as helpful (once per person; again is the same as once)",
           answer=models.HelpfulState, login=True, errors=HELPFUL_ERRORS)
 @helpful_limit
-def mark_helpful(comment_id: int):
+def comment_helpful(comment_id: int):
     return _helpful(comment_id, marking=True)
 
 
