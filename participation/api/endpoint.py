@@ -135,7 +135,8 @@ def _refusal(model: type[BaseModel], problems: list[dict]):
             return json_error(400, "invalid_json", _("“%(name)s” is missing.", name=name))
         if problem["type"] == "extra_forbidden":
             return json_error(400, "invalid_json", _("“%(name)s” is not expected here.", name=name))
-        if problem["type"] not in VALUE_ERRORS:
+        if problem["type"] not in VALUE_ERRORS or (
+                problem["type"] == "literal_error" and not isinstance(problem.get("input"), str)):
             return json_error(400, "invalid_json", _("“%(name)s” has the wrong type.", name=name))
     problem = problems[0]
     name = str(problem["loc"][0])

@@ -223,7 +223,7 @@ def decode_cursor(cursor: str | None, sort: str) -> list | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" thousands deep
         raise CommentError("bad_cursor", _("This page link is not valid."), 400) from None
     if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
         raise CommentError("bad_cursor", _("This page link is not valid."), 400)
