@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter, ValidationError
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
 import config
 
@@ -31,6 +31,23 @@ class BoundedIntConverter(IntegerConverter):
             raise NotFound() from None
 
 
+class _NoNul:
+    """A path segment with a NUL names nothing we store (PostgreSQL text cannot hold it): 404."""
+
+    def to_python(self, value: str) -> str:
+        if "\x00" in value:
+            raise NotFound()
+        return super().to_python(value)  # type: ignore[misc]
+
+
+class NoNulUnicodeConverter(_NoNul, UnicodeConverter):
+    pass
+
+
+class NoNulPathConverter(_NoNul, PathConverter):
+    pass
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build and wire the application; nothing is configured at import time."""
     instance_path = os.environ.get("PARTICIPATION_INSTANCE_PATH") or None
@@ -48,7 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         n = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import db, errors, security, templating
+    from . import db, errors, input_guard, security, templating
     from .extensions import babel, csrf, limiter, login_manager
     from .i18n import select_locale
     from .models import load_all
@@ -56,6 +73,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     load_all()
     # Ids in URLs beyond what the database stores are simply unknown (404), not a 500.
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = NoNulUnicodeConverter
+    app.url_map.converters["path"] = NoNulPathConverter
     db.init_app(app)
     babel.init_app(
         app,
@@ -68,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    input_guard.init_app(app)
 
     from .accounts.views import bp as accounts_bp
     from .accounts.views import init_login

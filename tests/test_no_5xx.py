@@ -34,16 +34,23 @@ def _cursor(values) -> str:
 
 # Already percent-encoded: they go into the URL or the form body as they are.
 HOSTILE_SEGMENTS = [
-    "a%00b", "%00", "2147483648", "9" * 40, "-1", "0", "..%2F..%2Fetc%2Fpasswd", "../..", "x" * 3000,
-    "%ED%A0%80", "%FF%FE", "%F0%9F%92%A9", "M%C3%BCnster", "%E2%80%AE", "%0D%0ASet-Cookie:x=1", "%25",
+    "a%00b", "2147483648", "9" * 40, "-1", "..%2F..%2Fetc%2Fpasswd", "x" * 3000,
+    "%ED%A0%80", "%FF%FE", "%F0%9F%92%A9M%C3%BCnster", "%E2%80%AE%0D%0ASet-Cookie:x=1", "%25",
 ]
+# Text that forms and services must refuse or store as it is.
+HOSTILE_TEXT = ["a%00b", "9" * 40, "-" + "9" * 40, "x" * 3000, "%ED%A0%80%FF%FE", "%E2%80%AE%E2%80%8B%C2%85%0D%0A",
+                "9999-12-31T23%3A59", "1e400"]
 HOSTILE_VALUES = [
-    "%00", "a%00b", "9" * 40, "-" + "9" * 40, "", "x" * 3000, "%ED%A0%80", "%FF%FE", "%E2%80%AE%E2%80%8B",
-    "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "9999-12-31T23%3A59", "1e400", "NaN", "..%2F..%2F",
-    "%C2%85%C2%9F", "%0D%0A",
+    *HOSTILE_TEXT, "", "NaN", "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "..%2F..%2F",
     quote(_cursor(["9999-12-31T23:59:59.999999+14:00", 1])), quote(_cursor(["0001-01-01T00:00:00-23:59", 2**62])),
     quote(_cursor([2**70, 2**70])), quote(_cursor(["x", 1])), quote(base64.urlsafe_b64encode(b"[" * 5000).decode()),
 ]
+# Choice fields filled validly, so that hostile text reaches the services behind the forms.
+VALID_CHOICES = {
+    "stance": "support", "reason": "spam", "language": "de", "district": "", "duration": "7", "moderation": "post",
+    "participation": "accounts", "results_visibility": "live", "official": "1", "consent": "y", "remember": "y",
+    "confirm": "y", "asks_importance": "y", "opens": "2026-12-01 09:00", "closes": "2027-01-31 09:00",
+}
 # Query parameters that some page or endpoint reads (sent to every GET: the others ignore them).
 QUERY_NAMES = ["sort", "stance", "cursor", "verified", "page", "round", "item", "reason", "action",
                "object_type", "actor", "next", "email", "code", "saved", "lang"]
@@ -94,6 +101,7 @@ def world(app, db, frozen, make_round, make_user):
     valid = {
         "round_id": str(round_.id), "key": ITEM, "comment_id": str(comment.id), "user_id": str(people["blocked"].id),
         "number": "1.0", "token": "abc", "slug": "impressum", "filename": "css/app.css",
+        "version_id": str(round_.version_id), "item_id": str(item.id),
     }
     return valid
 
@@ -116,31 +124,43 @@ def _converter(rule, name: str) -> str:
     return text[opening + 1:start]
 
 
-def _requests(app, valid: dict, token: str):
-    """(method, url, kwargs) for every rule, method and hostile value."""
+def _share(values: list, role: str) -> list:
+    """Every role walks every rule; the hostile values of one kind are dealt out among the roles
+    (each value reaches every rule through one role), which keeps the walk within seconds."""
+    start = ROLES.index(role)
+    return values[start::len(ROLES)]
+
+
+def _requests(app, valid: dict, token: str, role: str):
+    """(method, url, kwargs) for every rule and method, with hostile values in every place."""
     bodies = {(e.method, "/api/v1" + e.rule): e.body for e in ENDPOINTS if e.body is not None}
     fields = _form_fields()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: ("logout" in r.rule, r.rule)):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for name in rule.arguments:
-                for value in HOSTILE_SEGMENTS:
+                for value in _share(HOSTILE_SEGMENTS, role):
                     yield method, _url(rule, valid, (name, value)), {}
             url = _url(rule, valid)
             if method == "GET":
-                for value in HOSTILE_VALUES:
+                for value in _share(HOSTILE_VALUES, role):
                     yield method, url + "?" + "&".join(f"{name}={value}" for name in QUERY_NAMES), {}
                 continue
             model = bodies.get((method, rule.rule))
             if model is not None:
                 for key in model.model_fields:
-                    for value in HOSTILE_JSON:
+                    for value in _share(HOSTILE_JSON, role):
                         yield method, url, {"data": json.dumps({**_example(model), key: value}),
                                             "content_type": "application/json"}
                 for raw in RAW_JSON:
                     yield method, url, {"data": raw, "content_type": "application/json"}
             else:
-                for value in HOSTILE_VALUES:
+                for value in _share(HOSTILE_VALUES, role):
                     body = "&".join([f"csrf_token={token}", *(f"{name}={value}" for name in fields)])
+                    yield method, url, {"data": body, "content_type": "application/x-www-form-urlencoded"}
+                for value in HOSTILE_TEXT:
+                    chosen = {**{name: value for name in fields}, **VALID_CHOICES,
+                              "version": valid["version_id"], "items": valid["item_id"]}
+                    body = "&".join([f"csrf_token={token}", *(f"{name}={v}" for name, v in chosen.items())])
                     yield method, url, {"data": body, "content_type": "application/x-www-form-urlencoded"}
 
 
@@ -155,7 +175,7 @@ def test_no_input_gives_a_5xx(app, client, login, world, role):
         login({"resident": "anna", "moderator": "mod", "admin": "admin", "blocked": "bert"}[role] + "@example.org")
     failures, count = [], 0
     token = client.csrf_token()
-    for method, url, kwargs in _requests(app, world, token):
+    for method, url, kwargs in _requests(app, world, token, role):
         count += 1
         try:
             response = client.open(url, method=method, headers={"X-CSRFToken": token}, **kwargs)
@@ -177,5 +197,5 @@ def test_no_input_gives_a_5xx(app, client, login, world, role):
         if "/logout" in url and role != "visitor":
             login({"resident": "anna", "moderator": "mod", "admin": "admin", "blocked": "bert"}[role] + "@example.org")
             token = client.csrf_token()
-    assert count > 1000
+    assert count > 500
     assert not failures, f"{len(failures)} of {count}:\n" + "\n".join(failures[:40])

@@ -23,6 +23,7 @@ from ..rounds.models import STATES as ROUND_STATES
 from ..strategy.models import ITEM_KINDS, VERSION_STATES
 
 ID_MAX = 2**63 - 1  # the largest id the database driver can look up
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -251,7 +252,7 @@ class CommentPage(Answer):
 
 
 class CommentInput(Input):
-    body: str = Field(min_length=1, max_length=BODY_MAX, pattern=r"\S",
+    body: str = Field(min_length=1, max_length=BODY_MAX, pattern=NO_NUL,
                       description="Markdown subset: paragraphs, emphasis, lists, links.")
     stance: Literal[STANCES]
     parent_id: int | None = Field(default=None, ge=1, le=ID_MAX, description="The top-level comment replied to.")
@@ -259,6 +260,8 @@ class CommentInput(Input):
     value_errors: ClassVar = {
         "body": ("empty_body", _l("Please write something.")),
         "body:string_too_long": ("body_too_long", _l("Use at most %(num)d characters.", num=BODY_MAX)),
+        "body:string_pattern_mismatch": ("invalid_characters",
+                                         _l("The input contains a NUL character, which cannot be stored.")),
         "stance": ("unknown_stance", _l("Choose whether you agree, criticise, suggest or ask.")),
         "parent_id": ("parent_not_found", _l("The comment you reply to no longer exists.")),
     }
@@ -272,11 +275,14 @@ class HelpfulState(Answer):
 
 class ReportInput(Input):
     reason: Literal[REPORT_REASONS]
-    text: str | None = Field(default=None, max_length=REPORT_TEXT_MAX, description="Required for reason other.")
+    text: str | None = Field(default=None, max_length=REPORT_TEXT_MAX, pattern=NO_NUL,
+                             description="Required for reason other.")
 
     value_errors: ClassVar = {
         "reason": ("unknown_reason", _l("Please choose a reason.")),
         "text": ("text_too_long", _l("Use at most %(num)d characters.", num=REPORT_TEXT_MAX)),
+        "text:string_pattern_mismatch": ("invalid_characters",
+                                         _l("The input contains a NUL character, which cannot be stored.")),
     }
 
 
