@@ -190,13 +190,13 @@ def test_hostile_json_on_the_rating(resident, frozen, make_round, raw):
 
 
 def test_report_text_too_long_and_reason_keep_their_codes(resident, frozen, make_round, make_user, db):
+    import sqlalchemy as sa
+
     from participation.comments.services import post_comment
+    from participation.strategy.models import StrategyItem
 
     round_ = make_round()
     author = make_user(email="bert@example.org", name="Bert")
-    from participation.strategy.models import StrategyItem
-
-    import sqlalchemy as sa
     item = db.scalar(sa.select(StrategyItem).where(StrategyItem.key == ITEM, StrategyItem.version_id == round_.version_id))
     with resident.application.test_request_context():
         comment = post_comment(db, round_, item, author, "Ein Beitrag", "support")

@@ -190,9 +190,9 @@ def test_no_input_gives_a_5xx(app, client, login, world, role):
             failures.append(f"no {missing} on {response.status_code} {method} {url[:200]}")
         elif response.headers["Content-Security-Policy"] != CONTENT_SECURITY_POLICY:
             failures.append(f"other CSP on {method} {url[:200]}")
-        if url.startswith("/api/") and response.status_code >= 400:
-            if not response.is_json or set(response.get_json()["error"]) != {"code", "message"}:
-                failures.append(f"no JSON error on {response.status_code} {method} {url[:200]}")
+        if url.startswith("/api/") and response.status_code >= 400 and (
+                not response.is_json or set(response.get_json()["error"]) != {"code", "message"}):
+            failures.append(f"no JSON error on {response.status_code} {method} {url[:200]}")
         response.close()
         if "/logout" in url and role != "visitor":
             login({"resident": "anna", "moderator": "mod", "admin": "admin", "blocked": "bert"}[role] + "@example.org")

@@ -54,7 +54,8 @@ def _item_not_in_round():
           description="Visible comments, hidden and deleted ones as notices without text, and the caller's "
                       "own comments waiting for approval. Keyset-paginated: follow next_cursor.",
           answer=models.CommentPage, query=(SORT, STANCE, CURSOR),
-          errors={400: "Broken cursor (bad_cursor)", 404: "Unknown round, or item not in the round (item_not_in_round)"})
+          errors={400: "Broken cursor (bad_cursor)",
+                  404: "Unknown round, or item not in the round (item_not_in_round)"})
 def list_comments(round_id: int, key: str, query: dict):
     round_ = visible_round(round_id)
     session = db.session()
