@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -53,6 +54,9 @@ def render_error(status: int, message: str | None = None, code: str | None = Non
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        if wants_json() and not current_user.is_authenticated:
+            # Every API write needs an account: without a log-in that is the answer, not the token.
+            return json_error(401, "not_logged_in", _("Please log in first."))
         return render_error(
             400,
             _("The form had expired or came from another site. Please try again."),

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..comments.models import BODY_MAX, HIDE_REASONS, REPORT_REASONS, REPORT_TEXT_MAX, STANCES, STATES
 from ..comments.services import SORTS
@@ -36,6 +36,14 @@ def optional(description: str = "") -> Any:
 
 
 Uri = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer; so do we (3.5, "3" and true stay refused)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral)]
 
 
 class Answer(BaseModel):
@@ -194,8 +202,8 @@ class MyRatings(Answer):
 
 class RatingInput(Input):
     question: Literal[QUESTIONS]
-    value: int | None = Field(ge=0, le=5,
-                              description="1–5 on the scale, 0 for 'no answer', null to withdraw the rating.")
+    value: JsonInt | None = Field(ge=0, le=5,
+                                  description="1–5 on the scale, 0 for 'no answer', null to withdraw the rating.")
 
     value_errors: ClassVar = {
         "question": ("unknown_question", _l("This round does not ask this question.")),
@@ -255,7 +263,7 @@ class CommentInput(Input):
     body: str = Field(min_length=1, max_length=BODY_MAX, pattern=NO_NUL,
                       description="Markdown subset: paragraphs, emphasis, lists, links.")
     stance: Literal[STANCES]
-    parent_id: int | None = Field(default=None, ge=1, le=ID_MAX, description="The top-level comment replied to.")
+    parent_id: JsonInt | None = Field(default=None, ge=1, le=ID_MAX, description="The top-level comment replied to.")
 
     value_errors: ClassVar = {
         "body": ("empty_body", _l("Please write something.")),
