@@ -133,7 +133,7 @@ def _share(values: list, role: str) -> list:
 
 def _requests(app, valid: dict, token: str, role: str):
     """(method, url, kwargs) for every rule and method, with hostile values in every place."""
-    bodies = {(e.method, "/api/v1" + e.rule): e.body for e in ENDPOINTS if e.body is not None}
+    bodies = {(e.method, e.url_rule): e.body for e in ENDPOINTS if e.body is not None}
     fields = _form_fields()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: ("logout" in r.rule, r.rule)):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

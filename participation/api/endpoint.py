@@ -63,6 +63,12 @@ class Endpoint:
     errors: dict[int, str] = field(default_factory=dict)
     description: str = ""
     operation_id: str = ""
+    prefix: str = "/api/v1"  # the blueprint's url_prefix
+
+    @property
+    def url_rule(self) -> str:
+        """The Flask rule as the app matches it."""
+        return self.prefix + self.rule
 
     @property
     def writes(self) -> bool:
@@ -70,8 +76,8 @@ class Endpoint:
 
     @property
     def path(self) -> str:
-        """The OpenAPI path: ``<int:round_id>`` becomes ``{round_id}``."""
-        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+        """The OpenAPI path below the server URL ``/api/v1``: ``<int:round_id>`` becomes ``{round_id}``."""
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.url_rule.removeprefix("/api/v1"))
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -84,7 +90,7 @@ def endpoint(bp: Blueprint, method: str, rule: str, summary: str, *, body: type[
 
     def decorate(view: Callable) -> Callable:
         declared = Endpoint(method, rule, summary, body, answer, status, query, login, dict(errors or {}),
-                            description, _camel(view.__name__))
+                            description, _camel(view.__name__), bp.url_prefix or "")
         ENDPOINTS.append(declared)
 
         @functools.wraps(view)
