@@ -7,14 +7,45 @@ import os
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
 import config
 
 
 class BoundedIntConverter(IntegerConverter):
+    """Ids in URLs beyond what the database stores are simply unknown: 404 on every route.
+
+    The stock converter refuses with ``ValidationError``, after which werkzeug reports the
+    methods of sibling rules on the same path (a 405 for POST where only GET is left). Raising
+    ``NotFound`` ends the matching with one answer for every method.
+    """
+
     def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> int:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
+
+
+class _NoNul:
+    """A path segment with a NUL names nothing we store (PostgreSQL text cannot hold it): 404."""
+
+    def to_python(self, value: str) -> str:
+        if "\x00" in value:
+            raise NotFound()
+        return super().to_python(value)  # type: ignore[misc]
+
+
+class NoNulUnicodeConverter(_NoNul, UnicodeConverter):
+    pass
+
+
+class NoNulPathConverter(_NoNul, PathConverter):
+    pass
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -34,7 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         n = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import db, errors, security, templating
+    from . import db, errors, input_guard, security, templating
     from .extensions import babel, csrf, limiter, login_manager
     from .i18n import select_locale
     from .models import load_all
@@ -42,6 +73,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     load_all()
     # Ids in URLs beyond what the database stores are simply unknown (404), not a 500.
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = NoNulUnicodeConverter
+    app.url_map.converters["path"] = NoNulPathConverter
     db.init_app(app)
     babel.init_app(
         app,
@@ -54,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    input_guard.init_app(app)
 
     from .accounts.views import bp as accounts_bp
     from .accounts.views import init_login
@@ -84,7 +118,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(proposals_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
-    from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
+    from .api import analysis as _api_analysis  # noqa: F401
+    from .api import comments as _api_comments  # noqa: F401  (add their routes to api_bp)
+    from .api import proposals as _api_proposals  # noqa: F401
+    from .api import rounds as _api_rounds  # noqa: F401
     from .api import versions as _api_versions  # noqa: F401  (adds compare and history to api_bp)
 
     app.register_blueprint(api_bp)

@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .accounts.models import User
 from .extensions import login_manager
+from .service_errors import ServiceError
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
@@ -100,12 +102,23 @@ def unavailable(error: Exception):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        if wants_json() and not current_user.is_authenticated:
+            # Every API write needs an account: without a log-in that is the answer, not the token.
+            # (Asked before _forget_database: the database is fine here, the user may be loaded.)
+            return json_error(401, "not_logged_in", _("Please log in first."))
         _forget_database()
         return render_error(
             400,
             _("The form had expired or came from another site. Please try again."),
             "csrf_failed",
         )
+
+    @app.errorhandler(ServiceError)
+    def _refused(error: ServiceError):
+        # A use case refused and no view showed it in a form: nothing it flushed is kept.
+        if "db_session" in g:
+            g.db_session.rollback()
+        return render_error(error.status, error.message, error.code)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

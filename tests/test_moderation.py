@@ -159,9 +159,11 @@ def test_queue_filters_by_round_item_and_reason(app, client, db, frozen, make_ro
     html = text(client.get(f"/moderation?round={first.id}"))
     assert '<select id="filter-item" name="item">' in html and f'<option value="{ITEM}">' in html
     assert '<input type="text" id="filter-item" name="item"' in text(client.get("/moderation"))
-    # Nonsense in the address is ignored, never a 500.
-    for query in ("?round=abc", "?round=999999", "?reason=rude", "?page=-3", "?page=x", "?item=" + "x" * 500):
+    # Nonsense in the address is ignored, never a 500; a reason outside the list is a 400 naming them.
+    for query in ("?round=abc", "?round=999999", "?reason=", "?page=-3", "?page=x", "?item=" + "x" * 500):
         assert client.get("/moderation" + query).status_code == 200
+    rude = client.get("/moderation?reason=rude")
+    assert rude.status_code == 400 and "insult, spam, misinformation, privacy, other" in text(rude)
 
 
 def test_queue_is_paginated(app, client, db, frozen, round_, people, as_moderator, monkeypatch):
@@ -463,8 +465,12 @@ def test_admins_read_and_filter_the_audit_log(client, db, history, people, as_ad
     assert actions("?actor=automatic") == ["Comment hidden after reports"]
     assert actions("?object_type=comment") == ["Comment hidden", "Comment hidden after reports"]
     assert actions("?object_type=user&action=comment.hidden") == []
-    for query in ("?action=drop", "?actor=abc", "?object_type=x", "?page=0", "?page=abc", "?page=1000"):
+    for query in ("?action=", "?actor=abc", "?object_type=", "?page=0", "?page=abc", "?page=1000"):
         assert client.get("/verwaltung/protokoll" + query).status_code == 200
+    # Values outside a fixed list: one rule everywhere, 400 naming the allowed values.
+    for query, allowed in (("?action=drop", "comment.hidden"), ("?object_type=x", "comment, user")):
+        refused = client.get("/verwaltung/protokoll" + query)
+        assert refused.status_code == 400 and allowed in text(refused)
 
 
 def test_audit_log_is_paginated(app, client, db, frozen, round_, people, as_admin, monkeypatch):

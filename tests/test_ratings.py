@@ -155,9 +155,10 @@ def test_api_rating_round_trip(client, db, frozen, make_round, make_user, login)
     [
         ({"question": "agreement", "value": 6}, ITEM, 422, "value_out_of_range"),
         ({"question": "agreement", "value": -1}, ITEM, 422, "value_out_of_range"),
-        ({"question": "agreement", "value": "5"}, ITEM, 422, "value_out_of_range"),
-        ({"question": "agreement", "value": 2.5}, ITEM, 422, "value_out_of_range"),
-        ({"question": "agreement", "value": True}, ITEM, 422, "value_out_of_range"),
+        # A wrong JSON type is a malformed request (400), a well-typed value out of range a 422.
+        ({"question": "agreement", "value": "5"}, ITEM, 400, "invalid_json"),
+        ({"question": "agreement", "value": 2.5}, ITEM, 400, "invalid_json"),
+        ({"question": "agreement", "value": True}, ITEM, 400, "invalid_json"),
         ({"question": "importance", "value": 3}, ITEM, 422, "unknown_question"),
         ({"question": "beauty", "value": 3}, ITEM, 422, "unknown_question"),
         ({"question": "agreement", "value": 3}, "vision", 404, "item_not_in_round"),
@@ -326,7 +327,10 @@ def test_results_page_sorts_and_draws_accessible_charts(client, db, frozen, make
     assert 'aria-sort="descending"' in html
     positions = [html.index(f'href="/runden/{round_.id}/{key}"') for key in (ITEM, "leitkoordinate-3", "leitkoordinate-2")]
     assert positions == sorted(positions)
-    assert client.get(f"/runden/{round_.id}/ergebnisse?sort=nonsense").status_code == 200
+    # A sort outside the offered ones is a broken link: 400 naming the allowed values.
+    nonsense = client.get(f"/runden/{round_.id}/ergebnisse?sort=nonsense", headers={"Accept-Language": "en"})
+    assert nonsense.status_code == 400
+    assert "order, agreement, importance, participation" in nonsense.get_data(as_text=True)
 
     item_page = client.get(f"/runden/{round_.id}/{ITEM}").get_data(as_text=True)
     assert '<svg class="bars"' in item_page and "<table class=\"data-table\">" in item_page

@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import db, permissions
 from ..analysis.services import membership, round_analysis
 from ..errors import json_error
-from .rounds import _visible_round
+from .common import visible_round as _visible_round
 from .views import bp
 
 

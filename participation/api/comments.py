@@ -1,31 +1,27 @@
 """The discussion in the JSON API: read an item's comments, write, mark helpful, report.
 
 The same services and rules as the forms; a ``CommentError`` becomes
-``{"error": {"code", "message"}}`` with its status.
+``{"error": {"code", "message"}}`` with its status (``participation.errors``).
 """
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import db, permissions
-from ..comments.discussion import author_name, checked_cursor, get_comment, read_args, shows_body, visible_to
+from ..comments.discussion import CURSOR, SORT, STANCE, author_name, checked_cursor, get_comment, shows_body, visible_to
 from ..comments.models import Comment
-from ..comments.services import (
-    CommentError,
-    post_comment,
-    report_comment,
-    set_helpful,
-    thread_page,
-)
+from ..comments.services import post_comment, report_comment, set_helpful, thread_page
 from ..errors import json_error
 from ..extensions import comment_limit, helpful_limit, report_limit
 from ..proposals.services import public_outcomes
 from ..rounds.models import Round
 from ..rounds.services import get_round, scope_item
-from .rounds import _require_login, _visible_round
+from . import models
+from .common import visible_round
+from .endpoint import endpoint
 from .views import bp
 
 
@@ -53,36 +49,27 @@ def comment_json(comment: Comment, marked: set[int] | frozenset = frozenset(), o
     }
 
 
-def _error(error: CommentError):
-    db.session().rollback()
-    return json_error(error.status, error.code, error.message)
-
-
-def _payload(*required: str) -> dict | None:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or any(name not in payload for name in required):
-        return None
-    return payload
-
-
 def _item_not_in_round():
     return json_error(404, "item_not_in_round", _("This item is not part of the round."))
 
 
-@bp.get("/rounds/<int:round_id>/items/<path:key>/comments")
-def list_comments(round_id: int, key: str):
-    round_ = _visible_round(round_id)
+@endpoint(bp, "GET", "/rounds/<int:round_id>/items/<path:key>/comments",
+          "The discussion of an item: top-level comments with their first replies, paginated",
+          description="Visible comments, hidden and deleted ones as notices without text, and the caller's "
+                      "own comments waiting for approval. Keyset-paginated: follow next_cursor.",
+          answer=models.CommentPage, query=(SORT, STANCE, CURSOR),
+          errors={400: "Broken cursor (bad_cursor)",
+                  404: "Unknown round, or item not in the round (item_not_in_round)"})
+def list_comments(round_id: int, key: str, query: dict):
+    round_ = visible_round(round_id)
     session = db.session()
     item = scope_item(session, round_, key)
     if item is None:
         return _item_not_in_round()
-    sort, stance, cursor = read_args(request.args)
+    sort, stance, cursor = query["sort"], query["stance"], query["cursor"]
     viewer = current_user if current_user.is_authenticated else None
-    try:
-        checked_cursor(cursor, sort)
-        page = thread_page(session, round_, item, viewer, sort=sort, stance=stance, cursor=cursor)
-    except CommentError as error:
-        return _error(error)
+    checked_cursor(cursor, sort)
+    page = thread_page(session, round_, item, viewer, sort=sort, stance=stance, cursor=cursor)
     outcomes = public_outcomes(session, round_, [c.id for c in page.comments])
     return jsonify({
         "round": round_.id,
@@ -98,24 +85,20 @@ def list_comments(round_id: int, key: str):
     })
 
 
-@bp.post("/rounds/<int:round_id>/items/<path:key>/comments")
+@endpoint(bp, "POST", "/rounds/<int:round_id>/items/<path:key>/comments",
+          "Write a comment, or reply to a top-level comment (parent_id)",
+          description="Under pre-moderation the comment is stored with state pending. Rate-limited per account.",
+          body=models.CommentInput, answer=models.Comment, status=201, login=True,
+          errors={403: "Round not open, or blocked (round_not_open, not_allowed)",
+                  404: "Unknown round or item, or the comment replied to is gone (item_not_in_round, parent_not_found)",
+                  422: "empty_body, body_too_long, unknown_stance, reply_too_deep, parent_elsewhere, duplicate",
+                  429: "Too many comments in a short time (rate_limited)"})
 @comment_limit
-def create_comment(round_id: int, key: str):
-    round_ = _visible_round(round_id)
-    if (problem := _require_login()) is not None:
-        return problem
-    payload = _payload("body", "stance")
-    parent_id = payload.get("parent_id") if payload else None
-    if (payload is None or not isinstance(payload["body"], str) or not isinstance(payload["stance"], str)
-            or (parent_id is not None and (isinstance(parent_id, bool) or not isinstance(parent_id, int)))):
-        return json_error(400, "invalid_json", _("Send JSON with “body”, “stance” and, for a reply, “parent_id”."))
+def create_comment(round_id: int, key: str, body: models.CommentInput):
+    round_ = visible_round(round_id)
     session = db.session()
     item = scope_item(session, round_, key)
-    try:
-        comment = post_comment(session, round_, item, current_user, payload["body"], payload["stance"],
-                               parent_id=parent_id)
-    except CommentError as error:
-        return _error(error)
+    comment = post_comment(session, round_, item, current_user, body.body, body.stance, parent_id=body.parent_id)
     session.commit()
     return jsonify(comment_json(comment)), 201
 
@@ -136,44 +119,55 @@ def _comment_not_found():
     return json_error(404, "comment_not_found", _("This comment no longer exists."))
 
 
-@bp.route("/comments/<int:comment_id>/helpful", methods=["POST", "DELETE"])
+HELPFUL_ERRORS = {
+    403: "Not possible: one's own comment, round not open, or blocked (not_allowed)",
+    404: "The comment does not exist (any more) (comment_not_found)",
+    429: "Too many marks in a short time (rate_limited)",
+}
+
+
+@endpoint(bp, "POST", "/comments/<int:comment_id>/helpful",
+          "Mark a comment as helpful (once per person; again is the same as once)",
+          answer=models.HelpfulState, login=True, errors=HELPFUL_ERRORS)
 @helpful_limit
 def comment_helpful(comment_id: int):
-    """POST marks the comment as helpful, DELETE takes the mark back; both are idempotent."""
-    if (problem := _require_login()) is not None:
-        return problem
+    return _helpful(comment_id, marking=True)
+
+
+@endpoint(bp, "DELETE", "/comments/<int:comment_id>/helpful", "Take one's helpful mark back",
+          answer=models.HelpfulState, login=True, errors=HELPFUL_ERRORS)
+@helpful_limit
+def unmark_helpful(comment_id: int):
+    return _helpful(comment_id, marking=False)
+
+
+def _helpful(comment_id: int, marking: bool):
+    """Both directions are idempotent."""
     found = _comment(comment_id)
     if found is None:
         return _comment_not_found()
     comment, round_ = found
-    marking = request.method == "POST"
     session = db.session()
-    try:
-        count = set_helpful(session, comment, current_user, round_, marking)
-    except CommentError as error:
-        return _error(error)
+    count = set_helpful(session, comment, current_user, round_, marking)
     session.commit()
     return jsonify({"comment_id": comment.id, "helpful_count": count, "marked": marking})
 
 
-@bp.post("/comments/<int:comment_id>/reports")
+@endpoint(bp, "POST", "/comments/<int:comment_id>/reports",
+          "Report a comment to the moderation (once per person; not one's own)",
+          body=models.ReportInput, answer=models.StoredReport, status=201, login=True,
+          errors={403: "Not allowed, e.g. blocked (not_allowed)",
+                  404: "The comment does not exist (any more) (comment_not_found)",
+                  422: "own_comment, already_reported, unknown_reason, text_required, text_too_long",
+                  429: "Too many reports in a short time (rate_limited)"})
 @report_limit
-def create_report(comment_id: int):
-    if (problem := _require_login()) is not None:
-        return problem
-    payload = _payload("reason")
-    text = payload.get("text") if payload else None
-    if payload is None or not isinstance(payload["reason"], str) or not isinstance(text, str | None):
-        return json_error(400, "invalid_json", _("Send JSON with “reason” and, if you like, “text”."))
+def create_report(comment_id: int, body: models.ReportInput):
     found = _comment(comment_id)
     if found is None:
         return _comment_not_found()
     comment, round_ = found
     session = db.session()
-    try:
-        report = report_comment(session, comment, current_user, payload["reason"], text, round_)
-    except CommentError as error:
-        return _error(error)
+    report = report_comment(session, comment, current_user, body.reason, body.text, round_)
     session.commit()
     return jsonify({
         "id": report.id, "comment_id": comment.id, "reason": report.reason,

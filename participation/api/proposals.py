@@ -20,7 +20,8 @@ from ..proposals.schemas import OutcomeIn, ProposalIn, TransitionIn, texts_of
 from ..proposals.services import ProposalData, ProposalError
 from ..rounds.models import Round
 from ..rounds.services import get_round
-from .rounds import _require_login, _visible_round
+from .common import require_login as _require_login
+from .common import visible_round as _visible_round
 from .views import bp, localized_json
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,11 +10,14 @@ from .. import db, permissions
 from ..errors import json_error
 from ..ratings import scales
 from ..ratings.services import rate, ratings_of
-from ..results.services import QuestionResult, participant_count, round_results
+from ..results.services import VERIFIED, QuestionResult, participant_count, round_results
 from ..rounds.models import Round
-from ..rounds.services import RoundError, get_round, is_verified, rounds_for, scope_item, scope_items
+from ..rounds.services import is_verified, rounds_for, scope_item, scope_items
 from ..strategy.models import StrategyItem
-from .views import bp, localized_json
+from . import models
+from .common import localized_json, visible_round
+from .endpoint import endpoint
+from .views import bp
 
 
 def round_json(round_: Round, items: list[StrategyItem] | None = None) -> dict:
@@ -45,31 +48,28 @@ def round_json(round_: Round, items: list[StrategyItem] | None = None) -> dict:
     return data
 
 
-def _visible_round(round_id: int) -> Round:
-    round_ = get_round(db.session(), round_id)
-    if round_ is None or not permissions.can_view_round(current_user, round_):
-        abort(404)
-    return round_
-
-
-@bp.get("/rounds")
+@endpoint(bp, "GET", "/rounds", "Consultation rounds (drafts only for the administration)",
+          answer=models.RoundList)
 def rounds():
     include_drafts = permissions.has_role(current_user, "admin", "moderator")
     return jsonify({"rounds": [round_json(r) for r in rounds_for(db.session(), include_drafts)]})
 
 
-@bp.get("/rounds/<int:round_id>")
+@endpoint(bp, "GET", "/rounds/<int:round_id>", "One round: state, dates, questions and the items in scope",
+          answer=models.Round)
 def round_detail(round_id: int):
-    round_ = _visible_round(round_id)
+    round_ = visible_round(round_id)
     return jsonify(round_json(round_, scope_items(db.session(), round_)))
 
 
-@bp.get("/rounds/<int:round_id>/results")
-def round_results_json(round_id: int):
-    round_ = _visible_round(round_id)
+@endpoint(bp, "GET", "/rounds/<int:round_id>/results", "Results per item and question",
+          answer=models.RoundResults, query=(VERIFIED,),
+          errors={403: "Results are hidden until the round closes (results_hidden)"})
+def round_results_json(round_id: int, query: dict):
+    round_ = visible_round(round_id)
     if not permissions.can_see_results(current_user, round_):
         return json_error(403, "results_hidden", _("The results of this round are shown once it has closed."))
-    verified = request.args.get("verified") in ("1", "true")
+    verified = query["verified"] == "1"
     session = db.session()
     items = scope_items(session, round_)
     results = round_results(session, round_, verified_only=verified)
@@ -90,17 +90,10 @@ def round_results_json(round_id: int):
     })
 
 
-def _require_login():
-    if not current_user.is_authenticated:
-        return json_error(401, "not_logged_in", _("Please log in first."))
-    return None
-
-
-@bp.get("/rounds/<int:round_id>/my-ratings")
+@endpoint(bp, "GET", "/rounds/<int:round_id>/my-ratings", "The logged-in participant's own ratings in the round",
+          answer=models.MyRatings, login=True)
 def my_ratings(round_id: int):
-    round_ = _visible_round(round_id)
-    if (problem := _require_login()) is not None:
-        return problem
+    round_ = visible_round(round_id)
     session = db.session()
     mine = ratings_of(session, round_, current_user)
     keys = {item.id: item.key for item in scope_items(session, round_)}
@@ -115,31 +108,19 @@ def my_ratings(round_id: int):
     })
 
 
-@bp.put("/rounds/<int:round_id>/items/<path:key>/rating")
-def put_rating(round_id: int, key: str):
-    round_ = _visible_round(round_id)
-    if (problem := _require_login()) is not None:
-        return problem
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or "question" not in payload or "value" not in payload:
-        return json_error(400, "invalid_json", _("Send JSON with “question” and “value”."))
+@endpoint(bp, "PUT", "/rounds/<int:round_id>/items/<path:key>/rating",
+          "Rate an item, change the rating, or withdraw it (value null)",
+          body=models.RatingInput, answer=models.StoredRating, login=True,
+          errors={403: "Round not open, or not eligible (round_not_open, not_eligible, blocked)",
+                  404: "Unknown round, or item not in the round (item_not_in_round)",
+                  422: "Unknown question or value out of range (unknown_question, value_out_of_range)"})
+def put_rating(round_id: int, key: str, body: models.RatingInput):
+    round_ = visible_round(round_id)
     session = db.session()
     item = scope_item(session, round_, key)
-    try:
-        stored = rate(session, round_, item, current_user, payload["question"], payload["value"])
-    except RoundError as error:
-        session.rollback()
-        status = 403 if error.code in ("round_not_open", "not_eligible", "blocked") else (
-            404 if error.code == "item_not_in_round" else 422)
-        return json_error(status, error.code, error.message)
+    stored = rate(session, round_, item, current_user, body.question, body.value)
     session.commit()
     return jsonify({
         "round": round_.id, "key": key, "question": stored.question, "value": stored.value,
         "message": scales.saved_message(stored.question, stored.value),
     })
-
-
-# The discussion's routes join the same blueprint (imported last: they use the helpers above).
-from . import analysis as _analysis  # noqa: E402, F401
-from . import comments as _comments  # noqa: E402, F401
-from . import proposals as _proposals  # noqa: E402, F401

@@ -1,4 +1,6 @@
-"""Read-only JSON API, version 1. Documented in ``openapi.py``; a test keeps both in step."""
+"""The JSON API, version 1: the blueprint, the strategy and the OpenAPI document.
+
+Every route is declared with ``endpoint()`` (``endpoint.py``), which also documents it."""
 
 from __future__ import annotations
 
@@ -8,14 +10,12 @@ from flask_login import current_user
 from .. import db, permissions
 from ..strategy.models import StrategyItem, StrategyVersion
 from ..strategy.services import current_version, load_tree, version_by_number
+from . import models
+from .common import localized_json
+from .endpoint import endpoint
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def localized_json(obj: object, field: str) -> dict[str, str | None]:
-    german = getattr(obj, f"{field}_de")
-    return {"de": german, "en": getattr(obj, f"{field}_en") or german}
 
 
 def item_json(item: StrategyItem, version: StrategyVersion) -> dict:
@@ -50,7 +50,8 @@ def version_json(version: StrategyVersion) -> dict:
     }
 
 
-@bp.get("/strategy")
+@endpoint(bp, "GET", "/strategy", "The current published strategy version as a tree",
+          answer=models.StrategyVersion)
 def strategy():
     version = current_version(db.session())
     if version is None:
@@ -58,7 +59,8 @@ def strategy():
     return jsonify(version_json(version))
 
 
-@bp.get("/strategy/versions/<number>")
+@endpoint(bp, "GET", "/strategy/versions/<number>", "One strategy version by its number, e.g. 1.0",
+          answer=models.StrategyVersion)
 def strategy_version(number: str):
     version = version_by_number(db.session(), number)
     if version is None or not permissions.can_view_version(current_user, version):
@@ -66,9 +68,14 @@ def strategy_version(number: str):
     return jsonify(version_json(version))
 
 
-@bp.get("/openapi.json")
+@endpoint(bp, "GET", "/openapi.json", "This document")
 def openapi():
     spec = document(url_for("api.openapi", _external=True).removesuffix("/openapi.json"))
-    from ..proposals.openapi import extend
+    # Endpoints not yet declared with ``endpoint()`` bring their own hand-written parts.
+    from ..analysis.openapi import extend as extend_analysis
+    from ..proposals.openapi import extend as extend_proposals
+    from .openapi_versions import VERSION_PATHS, VERSION_SCHEMAS
 
-    return jsonify(extend(spec))
+    spec["paths"].update(VERSION_PATHS)
+    spec["components"]["schemas"].update(VERSION_SCHEMAS)
+    return jsonify(extend_proposals(extend_analysis(spec)))

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from ..accounts.models import User
+from ..query import Choice, Text
 from ..rounds.models import Round
 from ..strategy.models import StrategyItem
 from .forms import ReplyForm
@@ -23,6 +24,7 @@ from .services import PUBLIC_STATES, SORTS, CommentError, CommentPage, decode_cu
 
 REPLY_PAGE_SIZE = 50  # on the thread page, which pages through all replies of one comment
 ID_LIMIT = 2**63  # ids from URLs beyond 64 bits cannot be looked up (the driver would fail)
+COLUMN_LIMIT = 2**31  # what an Integer column holds
 
 
 def get_comment(db: Session, comment_id: int) -> Comment | None:
@@ -50,22 +52,27 @@ def shows_body(comment: Comment) -> bool:
 
 def checked_cursor(cursor: str | None, sort: str) -> list | None:
     """``services.decode_cursor``, also refusing what it lets through and the database cannot
-    take: a time without zone (the UTC column refuses naive times) and numbers beyond 64 bits."""
+    take: a time without zone (the UTC column refuses naive times) and numbers beyond 32 bits."""
     position = decode_cursor(cursor, sort)
     if position is None:
         return None
     key, last_id = position
-    too_big = any(isinstance(value, int) and not -ID_LIMIT <= value < ID_LIMIT for value in (key, last_id))
+    # Ids and counts are 32-bit columns: PostgreSQL refuses larger numbers in a row comparison.
+    too_big = any(isinstance(value, int) and not -COLUMN_LIMIT <= value < COLUMN_LIMIT for value in (key, last_id))
     if too_big or (isinstance(key, datetime) and key.tzinfo is None):
         raise CommentError("bad_cursor", _("This page link is not valid."), 400)
     return position
 
 
-def read_args(args: Any) -> tuple[str, str | None, str | None]:
-    """sort, stance and cursor from a query string; unknown values fall back to the defaults."""
-    sort = args.get("sort") if args.get("sort") in SORTS else "newest"
-    stance = args.get("stance") if args.get("stance") in STANCES else None
-    return sort, stance, args.get("cursor") or None
+SORT = Choice("sort", SORTS, "newest", "Order of the top-level comments")
+STANCE = Choice("stance", STANCES, None, "Only comments of this stance")
+CURSOR = Text("cursor", "next_cursor of the previous page")
+
+
+def read_args(args: Any, blank_is_default: bool = True) -> tuple[str, str | None, str | None]:
+    """sort, stance and cursor from a query string; a value outside its set is a ``QueryError`` (400)."""
+    sort = SORT.read(args, blank_is_default)
+    return sort or "newest", STANCE.read(args, blank_is_default), CURSOR.read(args)
 
 
 def _viewer(user: Any) -> User | None:

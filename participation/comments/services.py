@@ -22,6 +22,7 @@ from ..moderation.services import hide_automatically
 from ..rounds.models import Round
 from ..rounds.services import is_verified
 from ..sanitize import render_comment
+from ..service_errors import ServiceError
 from ..strategy.models import StrategyItem
 from ..text import TextError, clean_text
 from .models import (
@@ -41,14 +42,8 @@ SORTS = ("newest", "oldest", "helpful")
 PUBLIC_STATES = ("visible", "hidden", "deleted")  # hidden and deleted show as a notice
 
 
-class CommentError(ValueError):
-    """A use case refused; ``code`` is stable for the API, ``message`` is for people."""
-
-    def __init__(self, code: str, message: str, status: int = 422):
-        self.code = code
-        self.message = message
-        self.status = status
-        super().__init__(message)
+class CommentError(ServiceError):
+    """A use case of the discussion refused (see ``ServiceError``)."""
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -243,7 +238,7 @@ def decode_cursor(cursor: str | None, sort: str) -> list | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" thousands deep
         raise CommentError("bad_cursor", _("This page link is not valid."), 400) from None
     if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
         raise CommentError("bad_cursor", _("This page link is not valid."), 400)

@@ -12,18 +12,15 @@ from sqlalchemy.orm import Session, selectinload
 from ..accounts.models import User
 from ..db import utcnow
 from ..mail import services as mail
+from ..service_errors import ServiceError
 from ..urls import public_url
 from .models import AuditEntry, UserBlock
 
 FOR_GOOD = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-class ModerationError(ValueError):
-    def __init__(self, code: str, message: str, status: int = 422):
-        self.code = code
-        self.message = message
-        self.status = status
-        super().__init__(message)
+class ModerationError(ServiceError):
+    """A moderation step refused (see ``ServiceError``)."""
 
 
 def audit(db: Session, actor: User | None, action: str, object_type: str, object_id: int | None,

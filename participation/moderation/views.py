@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..comments.labels import REASON_LABELS, STANCE_LABELS
 from ..comments.models import HIDE_REASONS, REPORT_REASONS, Comment
 from ..db import utcnow
+from ..query import Choice
 from ..rounds.models import Round
 from ..rounds.services import get_round, rounds_for, scope_items
 from ..templating import is_safe_next, local_datetime
@@ -167,7 +168,7 @@ def queue():
     rounds = rounds_for(session, include_drafts=True)
     chosen_round = next((r for r in rounds if r.id == _int_arg("round")), None)
     item_key = (request.args.get("item") or "").strip()[:120] or None
-    reason = request.args.get("reason") if request.args.get("reason") in REPORT_REASONS else None
+    reason = Choice("reason", REPORT_REASONS).read(request.args, blank_is_default=True)
     filters = {"round": chosen_round.id if chosen_round else None, "item": item_key, "reason": reason}
 
     page = _int_arg("page") or 1
@@ -366,8 +367,8 @@ def unblock(user_id: int):
 def audit_log():
     permissions.require(permissions.can_view_audit_log(current_user))
     session = db.session()
-    action = request.args.get("action") if request.args.get("action") in ACTION_LABELS else None
-    object_type = request.args.get("object_type") if request.args.get("object_type") in OBJECT_LABELS else None
+    action = Choice("action", tuple(ACTION_LABELS)).read(request.args, blank_is_default=True)
+    object_type = Choice("object_type", tuple(OBJECT_LABELS)).read(request.args, blank_is_default=True)
     actor_arg = request.args.get("actor", "")
     automatic = actor_arg == "automatic"
     actor_id = None if automatic else _int_arg("actor")

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..query import Choice
 from ..ratings.models import NO_ANSWER, VALUES, Rating
 from ..rounds.models import InvitationCode, Round
+
+# ?verified=1 on the results page and in the API: only participants who redeemed a code.
+VERIFIED = Choice("verified", ("0", "1"), "0", "1: only participants who redeemed an invitation code")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import permissions
 from ..accounts.models import User
 from ..db import utcnow
+from ..service_errors import ServiceError
 from ..strategy.models import StrategyItem, StrategyVersion
 from ..strategy.services import load_tree
 from .models import InvitationCode, Round, RoundItem
@@ -25,13 +26,13 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAX_CODES = 10_000  # per request; more can be generated again
 
 
-class RoundError(ValueError):
-    """A use case refused; ``code`` is stable for the API, ``message`` is for people."""
+class RoundError(ServiceError):
+    """A use case of rounds and ratings refused (see ``ServiceError``); the status follows the code."""
 
-    def __init__(self, code: str, message: str):
-        self.code = code
-        self.message = message
-        super().__init__(message)
+    STATUS = {"round_not_open": 403, "not_eligible": 403, "blocked": 403, "item_not_in_round": 404}
+
+    def __init__(self, code: str, message: str, status: int | None = None):
+        super().__init__(code, message, status or self.STATUS.get(code))
 
 
 def berlin_to_utc(local: datetime) -> datetime:

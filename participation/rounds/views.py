@@ -10,9 +10,10 @@ from .. import db, permissions
 from ..comments.discussion import discussion
 from ..comments.forms import CommentForm
 from ..proposals.services import public_outcomes
+from ..query import Choice
 from ..ratings import scales
 from ..ratings.services import ratings_of
-from ..results.services import QuestionResult, participant_count, round_results
+from ..results.services import VERIFIED, QuestionResult, participant_count, round_results
 from ..strategy.models import StrategyItem
 from .forms import RedeemCodeForm
 from .models import Round
@@ -34,6 +35,7 @@ bp = Blueprint("rounds", __name__, template_folder="templates")
 def _helpers() -> dict:
     return {"scale_label": scales.label}
 SORTS = ("order", "agreement", "importance", "participation")
+RESULT_SORT = Choice("sort", SORTS, "order")
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -175,9 +177,9 @@ def results(round_id: int):
     if not permissions.can_see_results(current_user, round_):
         return render_template("rounds/results_hidden.html", round=round_), 403
     session = db.session()
-    verified_only = request.args.get("verified") == "1"
-    sort = request.args.get("sort", "order")
-    if sort not in SORTS or (sort == "importance" and not round_.asks_importance):
+    verified_only = VERIFIED.read(request.args, blank_is_default=True) == "1"
+    sort = RESULT_SORT.read(request.args, blank_is_default=True)
+    if sort == "importance" and not round_.asks_importance:
         sort = "order"
     items = scope_items(session, round_)
     found = round_results(session, round_, verified_only=verified_only)
