@@ -164,6 +164,14 @@ class AdvanceForm(FlaskForm):
     """The next step; ``state`` is what the admin saw, so a double click cannot skip a step."""
 
     state = HiddenField()
+    # Set only by the confirmation page of the steps that cannot be undone (CONFIRM_STEPS).
+    confirmed = HiddenField()
+
+
+class ExtendForm(FlaskForm):
+    """A later closing time for an open round."""
+
+    closes = berlin_field(_l("New closing time"))
 
 
 class CodesForm(FlaskForm):

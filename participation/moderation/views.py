@@ -56,8 +56,21 @@ ACTION_LABELS = {
     "comment.unofficial": _l("No longer reply of the city"),
     "user.blocked": _l("Account blocked"),
     "user.unblocked": _l("Account unblocked"),
+    "user.created": _l("Account created"),
+    "user.role_changed": _l("Role changed"),
+    "round.created": _l("Round created"),
+    "round.edited": _l("Round edited"),
+    "round.opened": _l("Round opened"),
+    "round.closed": _l("Round closed"),
+    "round.extended": _l("Closing time extended"),
+    "round.consolidation": _l("Consolidation started"),
+    "round.published": _l("Results published"),
+    "round.codes_generated": _l("Invitation codes generated"),
+    "version.imported": _l("Strategy version imported"),
+    "version.replaced": _l("Strategy version replaced"),
 }
-OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account")}
+OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account"), "round": _l("Round"),
+                 "version": _l("Strategy version")}
 
 
 @bp.context_processor
