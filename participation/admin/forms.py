@@ -74,8 +74,15 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class BerlinDateTimeField(DateTimeLocalField):
+    """Shows only a valid time back: ``datetime-local`` cannot hold other text (the error says what was wrong)."""
+
+    def _value(self) -> str:
+        return super()._value() if self.data is not None else ""
+
+
 def berlin_field(label) -> DateTimeLocalField:
-    return DateTimeLocalField(
+    return BerlinDateTimeField(
         label,
         format=DATETIME_FORMATS,
         invalid_value_message=_l("Please enter a date and time, such as 2026-12-01 09:00."),

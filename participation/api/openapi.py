@@ -18,7 +18,8 @@ _STANCES = ("support", "criticism", "suggestion", "question")
 _COMMENT_PROPERTIES = {
     "id": {"type": "integer"},
     "parent_id": {"type": ["integer", "null"], "description": "null for a top-level comment."},
-    "stance": {"type": "string", "enum": list(_STANCES)},
+    "stance": {"type": ["string", "null"], "enum": [*_STANCES, None],
+               "description": "null only for an official reply of the city without a stance."},
     "state": {
         "type": "string", "enum": ["visible", "pending", "hidden", "deleted"],
         "description": "pending: waits for a moderator; only its author sees it.",
