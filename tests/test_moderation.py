@@ -156,10 +156,12 @@ def test_queue_filters_by_round_item_and_reason(app, client, db, frozen, make_ro
     assert shown(f"?item={ITEM}") == {"first-item", "second-item"}  # a key without a round: all rounds
     assert shown("?reason=spam") == {"second-item"}
     assert shown(f"?round={second.id}&reason=insult") == set()
-    # With a round chosen, the item is picked from its items; without, it is typed.
+    # The item is always picked from a list: the round's items, or without a round the current strategy's.
     html = text(client.get(f"/moderation?round={first.id}"))
     assert '<select id="filter-item" name="item">' in html and f'<option value="{ITEM}">' in html
-    assert '<input type="text" id="filter-item" name="item"' in text(client.get("/moderation"))
+    html = text(client.get(f"/moderation?item={ITEM}"))
+    assert '<input type="text" id="filter-item"' not in html
+    assert f'<option value="{ITEM}" selected>Mobilität und Verkehr: ' in html or f'<option value="{ITEM}" selected>' in html
     # Nonsense in the address is ignored, never a 500.
     for query in ("?round=abc", "?round=999999", "?reason=rude", "?page=-3", "?page=x", "?item=" + "x" * 500):
         assert client.get("/moderation" + query).status_code == 200

@@ -33,8 +33,9 @@ def codes_csv(db: Session, round_: Round, base_url: str | None = None) -> str:
     """The round's invitation codes for a mail merge, as German Excel opens CSV files.
 
     Excel needs the byte order mark to read UTF-8 and, in a German locale, ``;`` between
-    columns; rows end in CRLF. Headers, "ja"/"nein" and dates are German. The links point to ``base_url`` (the console's ``--base-url``),
-    else to the address of the current request or SERVER_NAME.
+    columns; rows end in CRLF. Headers, "ja"/"nein" and dates are German. The links point to
+    ``base_url`` (the console's ``--base-url``), else to the address of the current request or
+    SERVER_NAME.
     """
     link = _redeem_link(base_url)
     buffer = io.StringIO()

@@ -22,7 +22,7 @@ from ..comments.labels import REASON_LABELS, STANCE_LABELS
 from ..comments.models import HIDE_REASONS, REPORT_REASONS, Comment
 from ..db import utcnow
 from ..rounds.models import Round
-from ..rounds.services import get_round, rounds_for, scope_items
+from ..rounds.services import get_round, rateable_items, rounds_for, scope_items
 from ..templating import is_safe_next, local_datetime
 from . import services
 from .forms import (
@@ -182,11 +182,19 @@ def queue():
         "moderation/queue.html",
         comments=comments, reports=reports, total=total, context=services.comment_context(session, comments),
         rounds=rounds, chosen_round=chosen_round,
-        round_items=scope_items(session, chosen_round) if chosen_round else [],
+        round_items=scope_items(session, chosen_round) if chosen_round else _current_items(session),
         filters=filters, query={k: v for k, v in filters.items() if v},
         page=page, pages=pages, page_links=page_links(page, pages),
         report_reasons=REPORT_REASONS, forms=_fresh_forms(), may_be_official=_may_be_official,
     )
+
+
+def _current_items(session) -> list:
+    """Without a chosen round, the items of the current strategy (keys are the same in every version)."""
+    from ..strategy.services import current_version
+
+    version = current_version(session)
+    return rateable_items(session, version) if version is not None else []
 
 
 def _fresh_forms() -> dict:
