@@ -27,6 +27,11 @@ AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],
 }
+# WCAG 2.2 AA as well: target size (2.5.8) among others.
+AXE_WCAG22 = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
 TIMEOUT_MS = 10_000
 
 # --- live server -------------------------------------------------------------------------------
@@ -143,10 +148,10 @@ class Tab:
         foreign = [u for u in self.requests if not u.startswith(self.base_url + "/")]
         assert not foreign, "requests to other hosts:\n" + "\n".join(foreign)
 
-    def check_axe(self) -> None:
+    def check_axe(self, options: dict | None = None) -> None:
         from axe_playwright_python.sync_playwright import Axe
 
-        results = Axe().run(self.page, options=AXE_OPTIONS)
+        results = Axe().run(self.page, options=options or AXE_OPTIONS)
         violations = results.response["violations"]
         lines = []
         for violation in violations:
