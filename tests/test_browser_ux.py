@@ -91,10 +91,10 @@ def test_javascript_save_updates_the_item_page(open_tab, setup, email, locale, s
     tab.assert_csp_held()
 
 
-@pytest.mark.parametrize("locale", ["de-DE", "en-US"])
-def test_results_and_item_reflow_on_a_phone(open_tab, setup, locale):
+@pytest.mark.parametrize(("email", "locale"), [("lea@example.org", "de-DE"), ("tom@example.org", "en-US")])
+def test_results_and_item_reflow_on_a_phone(open_tab, setup, email, locale):
     tab = open_tab(locale, viewport=PHONE)
-    log_in(tab, "ida@example.org")
+    log_in(tab, email)
     for path, name in ((f"/runden/{setup['round']}/{ITEM}", "item"), (f"/runden/{setup['round']}/ergebnisse", "results"),
                        (f"/runden/{setup['round']}", "round")):
         tab.goto(path)
