@@ -175,3 +175,17 @@ def test_residents_cannot_extend_or_see_the_confirmation(client, db, make_user, 
     url = f"/verwaltung/runden/{round_.id}"
     assert client.get(f"{url}/bestaetigen").status_code == 403
     assert client.submit(f"{url}/verlaengern", {"closes": "2027-12-24T18:00"}).status_code == 403
+
+
+def test_strategy_import_from_the_console_is_audited(app, client, db, admin, tmp_path):
+    from .conftest import MUENSTER
+
+    target = tmp_path / "next.yaml"
+    target.write_text(MUENSTER.read_text(encoding="utf-8").replace('number: "1.0"', 'number: "1.1"', 1),
+                      encoding="utf-8")
+    result = invoke(app, "strategy", "import", str(target))
+    assert result.exit_code == 0, result.output
+    [entry] = [e for e in entries(db, "version")]
+    assert entry.action == "version.imported" and entry.details == {"number": "1.1", "via": "cli"}
+    page = client.get("/verwaltung/protokoll?object_type=version").get_data(as_text=True)
+    assert "Strategy version imported" in page and "Strategy version 1.1" in page
