@@ -105,6 +105,10 @@ def _import_file(path: Path, replace: bool) -> None:
     try:
         doc = parse(text)
         version = import_version(session, doc, replace=replace)
+        from .moderation.services import audit
+
+        audit(session, None, "version.replaced" if replace else "version.imported", "version", version.id, None,
+              number=version.number, via="cli")
         session.commit()
     except StrategyFileError as exc:
         session.rollback()
@@ -193,6 +197,9 @@ def users_create(email: str, name: str, role: str, password_stdin: bool) -> None
         user = services.create_user(session, email, name.strip(), role, password)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    from .moderation.services import audit
+
+    audit(session, None, "user.created", "user", user.id, None, role=role, via="cli")
     session.commit()
     click.echo(f"Created {role} {user.email} (id {user.id}).")
 
@@ -208,7 +215,12 @@ def users_set_role(email: str, role: str) -> None:
     user = services.user_by_email(session, email)
     if user is None:
         raise click.ClickException(f"no account with the address {email}")
+    from .moderation.services import audit
+
+    before = user.role
     user.role = role
+    if before != role:
+        audit(session, None, "user.role_changed", "user", user.id, None, before=before, role=role, via="cli")
     session.commit()
     click.echo(f"{user.email} is now {role}.")
 
@@ -313,7 +325,7 @@ def rounds_create(version_number: str, title: str, title_en: str | None, descrip
                 participation="codes" if codes_required else "accounts",
                 moderation="pre" if pre_moderation else "post",
                 report_threshold=report_threshold,
-            ))
+            ), via="cli")
         except RoundError as exc:
             session.rollback()
             raise click.ClickException(exc.message) from None
@@ -358,7 +370,7 @@ def rounds_codes(round_id: int, count: int, output: Path | None, base_url: str |
         raise click.ClickException(f"round {round_id} is {round_.state}: codes can only be generated until it closes")
     with force_locale("en"):
         try:
-            codes = generate_codes(session, round_, count)
+            codes = generate_codes(session, round_, count, via="cli")
         except RoundError as exc:
             session.rollback()
             raise click.ClickException(exc.message) from None
@@ -391,7 +403,7 @@ def rounds_advance(round_id: int, reason: str | None) -> None:
         raise click.ClickException(f"there is no round {round_id}")
     with force_locale("en"):
         try:
-            state = advance(session, round_, None, reason)
+            state = advance(session, round_, None, reason, via="cli")
         except RoundError as exc:
             session.rollback()
             raise click.ClickException(exc.message) from None

@@ -143,6 +143,11 @@ def can_mark_helpful(user: Any, comment: Any, round_: Any, now: datetime | None 
             and comment.state == "visible")
 
 
+def can_answer_officially(user: Any) -> bool:
+    """Writing "as the city" (an official reply) is for the city's own people."""
+    return can_moderate(user) and can_write(user)
+
+
 def can_report(user: Any, comment: Any, now: datetime | None = None) -> bool:
     """Reports are possible after the round too: unlawful content must go at any time."""
     return can_write(user, now) and not _is_author(user, comment) and comment.state == "visible"

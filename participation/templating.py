@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, url_for
@@ -68,6 +68,13 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt)
 
 
+def html_datetime(value: datetime | None) -> str:
+    """A UTC timestamp for ``<time datetime>``: to the second, no fraction (HTML allows at most three digits)."""
+    if not value:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def local_date(value: datetime | None, fmt: str = "long") -> str:
     return format_date(value.astimezone(get_timezone()), fmt) if value else ""
 
@@ -94,6 +101,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["html_datetime"] = html_datetime
     app.jinja_env.filters["decimal"] = decimal
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals.update(

@@ -278,9 +278,19 @@ def test_advance_through_every_state(client, db, admin, clock, version, items):
     for before, button, after, flash in steps:
         clock.shift(60)  # frozen, one minute per step
         page = client.get(url).get_data(as_text=True)
-        assert f">{button}</button>" in page
-        assert f'name="state" type="hidden" value="{before}"' in page
-        response = client.submit(f"{url}/weiter", {"state": before})
+        if before in ("open", "consolidation"):  # cannot be undone: asked on a page of its own
+            assert f'href="{url}/bestaetigen"' in page and f"{button} …</a>" in page
+            response = client.submit(f"{url}/weiter", {"state": before})  # without the confirmation
+            assert response.status_code == 302 and response.location.endswith(f"{url}/bestaetigen")
+            db.expire_all()
+            assert db.get(Round, round_.id).state == before
+            page = client.get(f"{url}/bestaetigen").get_data(as_text=True)
+            assert 'name="confirmed" type="hidden" value="1"' in page
+            response = client.submit(f"{url}/weiter", {"state": before, "confirmed": "1"})
+        else:
+            assert f">{button}</button>" in page
+            assert f'name="state" type="hidden" value="{before}"' in page
+            response = client.submit(f"{url}/weiter", {"state": before})
         assert response.status_code == 302
         db.expire_all()
         assert db.get(Round, round_.id).state == after
@@ -397,14 +407,14 @@ def test_generate_codes_and_download_them_for_excel(client, db, admin, make_user
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "no-store"
     rows = read_csv(response)
-    assert rows[0] == ["code", "redeem_url", "redeemed", "redeemed_at"]
+    assert rows[0] == ["Code", "Link zum Einlösen", "Eingelöst", "Eingelöst am"]  # German Excel
     assert len(rows) == 27
     codes = [row[0] for row in rows[1:]]
     assert len(set(codes)) == 26
     assert all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code) for code in codes)
-    assert rows[1] == [first.code, f"http://localhost/runden/{round_.id}/code?code={first.code}", "yes",
-                       "2026-11-01 11:00"]  # Berlin time
-    assert all(row[2] == "no" and row[3] == "" for row in rows[2:])
+    assert rows[1] == [first.code, f"http://localhost/runden/{round_.id}/code?code={first.code}", "ja",
+                       "01.11.2026 11:00"]  # Berlin time, as German Excel reads dates
+    assert all(row[2] == "nein" and row[3] == "" for row in rows[2:])
     page = client.get(url).get_data(as_text=True)
     assert re.search(r"<dt>Generated</dt><dd>26</dd>", page) and re.search(r"<dt>Redeemed</dt><dd>1</dd>", page)
 
@@ -501,8 +511,8 @@ def test_cli_writes_the_same_csv_as_the_download(app, db, client, admin, version
     stdout = result.stdout_bytes
     assert stdout.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(stdout[3:].decode("utf-8"), newline=""), delimiter=";"))
-    assert rows[0] == ["code", "redeem_url", "redeemed", "redeemed_at"] and len(rows) == 5
-    assert all(row[1].startswith(f"http://localhost/runden/{round_.id}/code?code=") and row[2] == "no"
+    assert rows[0] == ["Code", "Link zum Einlösen", "Eingelöst", "Eingelöst am"] and len(rows) == 5
+    assert all(row[1].startswith(f"http://localhost/runden/{round_.id}/code?code=") and row[2] == "nein"
                for row in rows[1:])
     assert client.get(f"/verwaltung/runden/{round_.id}/codes.csv").get_data() == stdout
 

@@ -333,7 +333,7 @@ def test_results_page_sorts_and_draws_accessible_charts(client, db, frozen, make
     assert "order, agreement, importance, participation" in nonsense.get_data(as_text=True)
 
     item_page = client.get(f"/runden/{round_.id}/{ITEM}").get_data(as_text=True)
-    assert '<svg class="bars"' in item_page and "<table class=\"data-table\">" in item_page
+    assert '<ul class="bars">' in item_page and "<table class=\"data-table\">" in item_page
     assert "3 Bewertungen" in item_page
     assert "stimme voll zu</th><td class=\"num\">2</td>" in item_page
 

@@ -74,8 +74,15 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class BerlinDateTimeField(DateTimeLocalField):
+    """Shows only a valid time back: ``datetime-local`` cannot hold other text (the error says what was wrong)."""
+
+    def _value(self) -> str:
+        return super()._value() if self.data is not None else ""
+
+
 def berlin_field(label) -> DateTimeLocalField:
-    return DateTimeLocalField(
+    return BerlinDateTimeField(
         label,
         format=DATETIME_FORMATS,
         invalid_value_message=_l("Please enter a date and time, such as 2026-12-01 09:00."),
@@ -170,6 +177,14 @@ class AdvanceForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), Length(max=DESCRIPTION_MAX, message=_l("Use at most %(max)d characters."))],
     )
+    # Set only by the confirmation page of the steps that cannot be undone (CONFIRM_STEPS).
+    confirmed = HiddenField()
+
+
+class ExtendForm(FlaskForm):
+    """A later closing time for an open round."""
+
+    closes = berlin_field(_l("New closing time"))
 
 
 class CodesForm(FlaskForm):

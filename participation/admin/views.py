@@ -21,6 +21,7 @@ from ..rounds.models import Round
 from ..rounds.services import NEXT_STEP, RoundData, RoundError, ScopeGroup, berlin_to_utc, utc_to_berlin
 from ..strategy.models import StrategyVersion
 from ..strategy.services import all_versions, current_version
+from ..templating import local_datetime
 from .forms import (
     CODES_MAX,
     MODERATION_LABELS,
@@ -30,6 +31,7 @@ from .forms import (
     RESULTS_LABELS,
     AdvanceForm,
     CodesForm,
+    ExtendForm,
     RoundForm,
 )
 from .services import CODE_STATES
@@ -51,6 +53,16 @@ STEP_EXPLANATIONS = {
                       "Participants can no longer change anything."),
     "publish": _l("The results of the consolidation are published. This is the last step and cannot be undone."),
 }
+# Steps that cannot be undone are confirmed on a page of their own (works without JavaScript).
+CONFIRM_STEPS = ("close", "publish")
+CONFIRM_QUESTIONS = {
+    "close": _l("Close this round now?"),
+    "publish": _l("Publish the results now?"),
+}
+CONFIRM_BUTTONS = {
+    "close": _l("Yes, close the round now"),
+    "publish": _l("Yes, publish the results"),
+}
 # Which field shows a refusal of the round services.
 ERROR_FIELDS = {
     "closes_before_opening": "closes",
@@ -70,6 +82,9 @@ def _labels() -> dict:
         "moderation_labels": MODERATION_LABELS,
         "report_threshold_range": (REPORT_THRESHOLD_MIN, REPORT_THRESHOLD_MAX),
         "codes_max": CODES_MAX,
+        "confirm_steps": CONFIRM_STEPS,
+        "confirm_questions": CONFIRM_QUESTIONS,
+        "confirm_buttons": CONFIRM_BUTTONS,
     }
 
 
@@ -185,7 +200,7 @@ def new_round():
     if form.validate_on_submit():
         session = db.session()
         try:
-            round_ = services.create_round(session, _round_data(form, version))
+            round_ = services.create_round(session, _round_data(form, version), actor=current_user)
         except RoundError as error:
             session.rollback()
             _show_error(form, error)
@@ -212,7 +227,7 @@ def edit_round(round_id: int):
     if form.validate_on_submit():
         session = db.session()
         try:
-            services.update_round(session, round_, _round_data(form, version))
+            services.update_round(session, round_, _round_data(form, version), actor=current_user)
         except RoundError as error:
             session.rollback()
             if error.code == "not_editable":  # it opened while the form was being filled in
@@ -228,7 +243,8 @@ def edit_round(round_id: int):
 
 # --- a round's page: state, next step, invitation codes ---------------------------------------
 
-def _round_page(round_: Round, codes_form: CodesForm | None = None, status: int = 200):
+def _round_page(round_: Round, codes_form: CodesForm | None = None, status: int = 200,
+                extend_form: ExtendForm | None = None):
     session = db.session()
     state = round_.state
     generated, redeemed = services.code_counts(session, round_)
@@ -240,6 +256,7 @@ def _round_page(round_: Round, codes_form: CodesForm | None = None, status: int 
         advance_form=AdvanceForm(state=state),
         publication_refusal=publication_refusal(session, round_) if state == "consolidation" else None,
         codes_form=codes_form or CodesForm(),
+        extend_form=extend_form or ExtendForm(data={"closes": utc_to_berlin(round_.closes_at).replace(tzinfo=None)}),
         can_generate_codes=state in CODE_STATES,
         scope_count=len(round_.scope),
         participants=participant_count(session, round_),
@@ -268,6 +285,9 @@ def advance_round(round_id: int):
         # A second click, or another admin was quicker: never skip a step unseen.
         flash(_("The round has changed in the meantime. Please check its state and try again."), "error")
         return redirect(url_for("admin.round", round_id=round_id))
+    step = NEXT_STEP.get(round_.state)
+    if step in CONFIRM_STEPS and form.confirmed.data != "1":
+        return redirect(url_for("admin.confirm_step", round_id=round_id))
     session = db.session()
     try:
         new_state = services.advance(session, round_, current_user, form.override_reason.data)
@@ -285,6 +305,44 @@ def advance_round(round_id: int):
     return redirect(url_for("admin.round", round_id=round_id))
 
 
+@bp.get("/runden/<int:round_id>/bestaetigen")
+@login_required
+def confirm_step(round_id: int):
+    """Ask before a step that cannot be undone; the form posts to advance_round."""
+    _require_admin()
+    round_ = _round_or_404(round_id)
+    state = round_.state
+    step = NEXT_STEP.get(state)
+    if step not in CONFIRM_STEPS:
+        return redirect(url_for("admin.round", round_id=round_id))
+    refusal = publication_refusal(db.session(), round_) if state == "consolidation" else None
+    return render_template("admin/confirm_step.html", round=round_, step=step, publication_refusal=refusal,
+                           form=AdvanceForm(state=state, confirmed="1"))
+
+
+@bp.post("/runden/<int:round_id>/verlaengern")
+@login_required
+def extend_round(round_id: int):
+    _require_admin()
+    round_ = _round_or_404(round_id)
+    if round_.state != "open":
+        flash(_("Only an open round can be extended."), "error")
+        return redirect(url_for("admin.round", round_id=round_id))
+    form = ExtendForm()
+    if not form.validate_on_submit():
+        return _round_page(round_, extend_form=form, status=422)
+    session = db.session()
+    try:
+        services.extend_round(session, round_, berlin_to_utc(form.closes.data), actor=current_user)
+    except RoundError as error:
+        session.rollback()
+        form.closes.errors = [*form.closes.errors, error.message]
+        return _round_page(_round_or_404(round_id), extend_form=form, status=422)
+    session.commit()
+    flash(_("The round now closes on %(when)s.", when=local_datetime(round_.closes_at)), "success")
+    return redirect(url_for("admin.round", round_id=round_id))
+
+
 @bp.post("/runden/<int:round_id>/codes")
 @login_required
 def generate_codes(round_id: int):
@@ -298,7 +356,7 @@ def generate_codes(round_id: int):
         return _round_page(round_, codes_form=form, status=422)
     session = db.session()
     try:
-        codes = services.generate_codes(session, round_, form.count.data)
+        codes = services.generate_codes(session, round_, form.count.data, actor=current_user)
     except RoundError as error:
         session.rollback()
         form.count.errors = [*form.count.errors, error.message]

@@ -227,7 +227,7 @@ class Comment(Answer):
 
     id: int
     parent_id: int | None = Field(description="null for a top-level comment.")
-    stance: Literal[STANCES]
+    stance: Literal[STANCES] | None = Field(description="null for an answer of the city given without a stance.")
     state: Literal[STATES] = Field(description="pending: waits for a moderator; only its author sees it.")
     body_html: str = Field(description="Sanitised HTML, rendered once when the comment was saved.")
     author: str | None = Field(

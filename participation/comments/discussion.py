@@ -91,7 +91,9 @@ class Discussion:
     cursor: str | None
     cursor_error: str | None
     form: Any  # the comment form, refilled with its errors after a failed attempt
-    reply_form: Any  # an empty reply form, shown under each comment
+    reply_form: Any  # ONE reply form per page, shown under the comment chosen by ?antwort=<id>
+    reply_to: int | None = None  # that comment, if it is on this page and open for replies
+    reported: frozenset[int] = frozenset()  # comments on this page the viewer has reported
 
     def url(self, anchor: str = "diskussion", **changes: str | None) -> str:
         """This discussion with other sort, stance or cursor (the defaults are left out)."""
@@ -107,6 +109,29 @@ class Discussion:
         """The page as it is now, to come back to after marking a comment as helpful."""
         return self.url(anchor="", cursor=self.cursor)
 
+    def reply_url(self, comment_id: int) -> str:
+        """This page with the reply form under one comment (works without JavaScript)."""
+        return self.url(anchor="antwort", cursor=self.cursor, antwort=str(comment_id))
+
+
+def reported_by(db: Session, viewer: Any, comment_ids: list[int]) -> frozenset[int]:
+    """Which of these comments the viewer has reported already (one query)."""
+    from .models import Report
+
+    viewer_id = getattr(_viewer(viewer), "id", None)
+    if not viewer_id or not comment_ids:
+        return frozenset()
+    return frozenset(db.scalars(sa.select(Report.comment_id).where(
+        Report.reporter_id == viewer_id, Report.comment_id.in_(comment_ids))))
+
+
+def _reply_target(args: Any, page: CommentPage) -> int | None:
+    """``?antwort=<id>``: a comment of this page that takes replies, else None."""
+    wanted = args.get("antwort", "")
+    if not wanted.isdigit():
+        return None
+    return next((c.id for c in page.comments if str(c.id) == wanted and c.state == "visible"), None)
+
 
 def discussion(db: Session, round_: Round, item: StrategyItem, viewer: Any, args: Any, form: Any) -> Discussion:
     sort, stance, cursor = read_args(args)
@@ -117,7 +142,9 @@ def discussion(db: Session, round_: Round, item: StrategyItem, viewer: Any, args
     except CommentError as error:  # a broken page link: show the first page and say so
         cursor_error, cursor = error.message, None
         page = thread_page(db, round_, item, _viewer(viewer), sort=sort, stance=stance)
-    return Discussion(round_, item, page, sort, stance, cursor, cursor_error, form, ReplyForm())
+    ids = [c.id for c in page.comments] + [r.id for replies in page.replies.values() for r in replies]
+    return Discussion(round_, item, page, sort, stance, cursor, cursor_error, form, ReplyForm(),
+                      _reply_target(args, page), reported_by(db, viewer, ids))
 
 
 @dataclass

@@ -36,7 +36,8 @@ class Comment(Base):
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("strategy_item.id"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), index=True)
-    stance: Mapped[str] = mapped_column(enum_column(STANCES, "comment_stance"))
+    # None only for an official reply of the city, which need not take a stance.
+    stance: Mapped[str | None] = mapped_column(enum_column(STANCES, "comment_stance"), nullable=True)
     body: Mapped[str] = mapped_column(sa.Text)  # what the author wrote (Markdown subset)
     body_html: Mapped[str] = mapped_column(sa.Text)  # rendered and sanitised once, on save
     state: Mapped[str] = mapped_column(

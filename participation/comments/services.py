@@ -55,6 +55,11 @@ def _clean(text: str) -> str:
         raise CommentError(error.code, error.message) from None
 
 
+def check_body(body: object) -> str:
+    """The rules for a comment's text alone, so a form can show them beside the stance's."""
+    return _clean_body(body)
+
+
 def _clean_body(body: object) -> str:
     if body is not None and not isinstance(body, str):
         raise CommentError("invalid_body", _("Please write something."))
@@ -68,14 +73,17 @@ def _clean_body(body: object) -> str:
 
 def post_comment(
     db: Session, round_: Round, item: StrategyItem | None, author: User, body: str, stance: str,
-    parent_id: int | None = None,
+    parent_id: int | None = None, official: bool = False,
 ) -> Comment:
+    """A comment or reply; ``official``: the city's answer, by its own people, with or without a stance."""
     if item is None:
         raise CommentError("item_not_in_round", _("This item is not part of the round."), 404)
     verified = round_.participation == "codes" and is_verified(db, author, round_)
     if not permissions.can_comment(author, round_, verified=verified):
         raise comment_refusal(round_)
-    if stance not in STANCES:
+    if official and not permissions.can_answer_officially(author):
+        raise CommentError("not_staff", _("Only moderators and administrators answer for the city."), 403)
+    if stance not in STANCES and not (official and not stance):
         raise CommentError("unknown_stance", _("Choose whether you agree, criticise, suggest or ask."))
     body = _clean_body(body)
     parent = None
@@ -100,13 +108,17 @@ def post_comment(
         raise CommentError("duplicate", _("You have just posted exactly this text."))
     comment = Comment(
         round_id=round_.id, item_id=item.id, author_id=author.id, parent_id=parent_id if parent else None,
-        stance=stance, body=body, body_html=render_comment(body),
-        state="pending" if round_.moderation == "pre" else "visible", created_at=utcnow(),
+        stance=stance or None, body=body, body_html=render_comment(body), is_official=official,
+        state="pending" if round_.moderation == "pre" and not official else "visible", created_at=utcnow(),
     )
     db.add(comment)
     db.flush()
     if parent is not None and comment.state == "visible":
         _count(db, parent.id, "reply_count", +1)
+    if official:
+        from ..moderation.services import audit
+
+        audit(db, author, "comment.official", "comment", comment.id)
     return comment
 
 
@@ -342,14 +354,23 @@ def get_comment(db: Session, comment_id: int) -> Comment | None:
 # --- "download my data" ------------------------------------------------------------------------
 
 def export_comments(db: Session, user: User) -> tuple[str, list[dict]]:
-    rows = db.execute(
+    """Every comment with its earlier wordings (two queries)."""
+    rows = list(db.execute(
         sa.select(Comment, StrategyItem.key).join(StrategyItem, StrategyItem.id == Comment.item_id)
         .where(Comment.author_id == user.id).order_by(Comment.created_at, Comment.id)
-    )
+    ))
+    earlier: dict[int, list[dict]] = {}
+    for revision in db.scalars(
+        sa.select(CommentRevision).join(Comment, Comment.id == CommentRevision.comment_id)
+        .where(Comment.author_id == user.id).order_by(CommentRevision.created_at, CommentRevision.id)
+    ):
+        earlier.setdefault(revision.comment_id, []).append(
+            {"body": revision.body, "replaced_at": revision.created_at.isoformat()})
     return "comments", [
         {"id": c.id, "round": c.round_id, "item": key, "reply_to": c.parent_id, "stance": c.stance,
          "body": c.body, "state": c.state, "created_at": c.created_at.isoformat(),
-         "edited_at": c.edited_at.isoformat() if c.edited_at else None}
+         "edited_at": c.edited_at.isoformat() if c.edited_at else None,
+         "earlier_versions": earlier.get(c.id, [])}
         for c, key in rows
     ]
 

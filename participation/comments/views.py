@@ -20,13 +20,14 @@ from ..rounds.services import is_verified, scope_item
 from ..rounds.views import _round_or_404, render_item
 from ..strategy.models import StrategyItem
 from ..templating import is_safe_next
-from .discussion import author_name, get_comment, reply_page, shows_body, visible_to
+from .discussion import author_name, get_comment, reply_page, reported_by, shows_body, visible_to
 from .forms import ERROR_FIELDS, CommentForm, EditForm, ReplyForm, ReportForm
 from .labels import REASON_LABELS, STANCE_LABELS
 from .models import BODY_MAX, REPORT_REASONS, REPORT_TEXT_MAX, STANCES, Comment
 from .services import (
     REPLIES_SHOWN,
     CommentError,
+    check_body,
     comment_refusal,
     delete_comment,
     edit_comment,
@@ -103,18 +104,31 @@ def write(round_id: int, key: str):
     if item is None:
         abort(404)
     form = CommentForm()
+    official = request.form.get("official") == "1"
     try:
-        comment = post_comment(session, round_, item, current_user, form.body.data or "", form.stance.data or "")
+        comment = post_comment(session, round_, item, current_user, form.body.data or "", form.stance.data or "",
+                               official=official)
     except CommentError as error:
         session.rollback()
+        form.official_requested = official
         if error.code in ERROR_FIELDS:
-            form.add_error(error.code, error.message)
+            _add_all_errors(form, error)
         else:  # e.g. the round has just closed: the page then shows no form to put it in
             flash(error.message, "error")
         return render_item(round_, key, comment_form=form, status=error.status)
     session.commit()
     _flash_posted(comment)
     return redirect(_item_url(round_, item, f"beitrag-{comment.id}"))
+
+
+def _add_all_errors(form: CommentForm, error: CommentError) -> None:
+    """The service stops at the first problem; the form names every problem of its fields at once."""
+    form.add_error(error.code, error.message)
+    if error.code == "unknown_stance":  # the text was not looked at yet
+        try:
+            check_body(form.body.data or "")
+        except CommentError as more:
+            form.add_error(more.code, more.message)
 
 
 def _flash_posted(comment: Comment) -> None:
@@ -146,6 +160,7 @@ def thread(round_id: int, comment_id: int):
         "comments/thread.html", round=round_, item=item, comment=comment, page=page, cursor=cursor,
         cursor_error=cursor_error, reply_form=ReplyForm(),
         can_comment=_can_comment(round_), outcomes=public_outcomes(session, round_, [comment.id]),
+        reported=reported_by(session, current_user, [comment.id] + [r.id for r in page.replies]),
     )
 
 
@@ -167,12 +182,14 @@ def reply(round_id: int, comment_id: int):
     status = 200
     if request.method == "POST":
         session = db.session()
+        official = request.form.get("official") == "1"
         try:
             comment = post_comment(session, round_, item, current_user, form.body.data or "",
-                                   form.stance.data or "", parent_id=parent.id)
+                                   form.stance.data or "", parent_id=parent.id, official=official)
         except CommentError as error:
             session.rollback()
-            form.add_error(error.code, error.message)
+            form.official_requested = official
+            _add_all_errors(form, error)
             status = error.status
         else:
             session.commit()

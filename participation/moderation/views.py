@@ -23,7 +23,7 @@ from ..comments.models import HIDE_REASONS, REPORT_REASONS, Comment
 from ..db import utcnow
 from ..query import Choice
 from ..rounds.models import Round
-from ..rounds.services import get_round, rounds_for, scope_items
+from ..rounds.services import get_round, rateable_items, rounds_for, scope_items
 from ..templating import is_safe_next, local_datetime
 from . import services
 from .forms import (
@@ -70,8 +70,21 @@ ACTION_LABELS = {
     "proposal.withdrawn": _l("Proposal withdrawn"),
     "round.advanced": _l("Round moved on"),
     "round.published_with_open_comments": _l("Round published despite comments without outcome"),
+    "user.created": _l("Account created"),
+    "user.role_changed": _l("Role changed"),
+    "round.created": _l("Round created"),
+    "round.edited": _l("Round edited"),
+    "round.opened": _l("Round opened"),
+    "round.closed": _l("Round closed"),
+    "round.extended": _l("Closing time extended"),
+    "round.consolidation": _l("Consolidation started"),
+    "round.published": _l("Results published"),
+    "round.codes_generated": _l("Invitation codes generated"),
+    "version.imported": _l("Strategy version imported"),
+    "version.replaced": _l("Strategy version replaced"),
 }
-OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account"), "proposal": _l("Proposal"), "round": _l("Round")}
+OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account"), "proposal": _l("Proposal"), "round": _l("Round"),
+                 "version": _l("Strategy version")}
 
 
 @bp.context_processor
@@ -183,11 +196,19 @@ def queue():
         "moderation/queue.html",
         comments=comments, reports=reports, total=total, context=services.comment_context(session, comments),
         rounds=rounds, chosen_round=chosen_round,
-        round_items=scope_items(session, chosen_round) if chosen_round else [],
+        round_items=scope_items(session, chosen_round) if chosen_round else _current_items(session),
         filters=filters, query={k: v for k, v in filters.items() if v},
         page=page, pages=pages, page_links=page_links(page, pages),
         report_reasons=REPORT_REASONS, forms=_fresh_forms(), may_be_official=_may_be_official,
     )
+
+
+def _current_items(session) -> list:
+    """Without a chosen round, the items of the current strategy (keys are the same in every version)."""
+    from ..strategy.services import current_version
+
+    version = current_version(session)
+    return rateable_items(session, version) if version is not None else []
 
 
 def _fresh_forms() -> dict:

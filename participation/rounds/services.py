@@ -187,30 +187,73 @@ def _apply(round_: Round, data: RoundData, items: list[StrategyItem]) -> None:
         entry.position = position
 
 
-def create_round(db: Session, data: RoundData) -> Round:
+def _audit(db: Session, actor: User | None, action: str, round_: Round, via: str | None, **details: object) -> None:
+    """Every step of the administration lands in the audit log; ``via="cli"`` marks the console."""
+    from ..moderation.services import audit
+
+    if via:
+        details["via"] = via
+    audit(db, actor, action, "round", round_.id, None, **details)
+
+
+def _settings(round_: Round) -> dict:
+    return {
+        "title": round_.title_de,
+        "opens": round_.opens_at.isoformat(timespec="seconds"),
+        "closes": round_.closes_at.isoformat(timespec="seconds"),
+        "items": len(round_.scope),
+    }
+
+
+def create_round(db: Session, data: RoundData, actor: User | None = None, via: str | None = None) -> Round:
     items = _check(db, data)
     round_ = Round()
     _apply(round_, data, items)
     db.add(round_)
     db.flush()
+    _audit(db, actor, "round.created", round_, via, **_settings(round_))
     return round_
 
 
-def update_round(db: Session, round_: Round, data: RoundData) -> Round:
+def update_round(db: Session, round_: Round, data: RoundData, actor: User | None = None,
+                 via: str | None = None) -> Round:
     if round_.state != "draft":
         raise RoundError("not_editable", _("A round can only be changed until it opens."))
     items = _check(db, data)
     _apply(round_, data, items)
     db.flush()
+    _audit(db, actor, "round.edited", round_, via, **_settings(round_))
     return round_
 
 
-def advance(db: Session, round_: Round, actor: User | None = None, override_reason: str | None = None) -> str:
+def extend_round(db: Session, round_: Round, closes_at: datetime, actor: User | None = None,
+                 via: str | None = None) -> Round:
+    """Move the closing time of an open round later; an earlier end is "close early" instead."""
+    now = utcnow()
+    if round_.state_at(now) != "open":
+        raise RoundError("not_open", _("Only an open round can be extended."))
+    if closes_at <= round_.closes_at:
+        raise RoundError("not_later", _("The new closing time must be later than the current one."))
+    before = round_.closes_at
+    round_.closes_at = closes_at
+    db.flush()
+    _audit(db, actor, "round.extended", round_, via, before=before.isoformat(timespec="seconds"),
+           closes=closes_at.isoformat(timespec="seconds"))
+    return round_
+
+
+# The audit action of the step taken from each state.
+STEP_ACTIONS = {"draft": "round.opened", "open": "round.closed", "closed": "round.consolidation",
+                "consolidation": "round.published"}
+
+
+def advance(db: Session, round_: Round, actor: User | None = None, override_reason: str | None = None,
+            via: str | None = None) -> str:
     """The administration's next step: open now, close early, consolidate, publish.
 
     Publishing is refused while visible comments have no outcome, unless an admin gives a
     written reason (kept in the audit log and shown on the transparency page). The console
-    acts as ``actor=None`` with the operator's rights.
+    acts as ``actor=None`` with the operator's rights and ``via="cli"``.
     """
     now = utcnow()
     state = round_.state_at(now)
@@ -242,10 +285,12 @@ def advance(db: Session, round_: Round, actor: User | None = None, override_reas
     new_state = round_.state_at(now)
     from ..moderation.services import audit
 
+    if via:
+        details["via"] = via
     if "open_comments" in details:
         audit(db, actor, "round.published_with_open_comments", "round", round_.id, override_reason, **details)
     else:
-        audit(db, actor, "round.advanced", "round", round_.id, None, to_state=new_state, **details)
+        audit(db, actor, STEP_ACTIONS[state], "round", round_.id, None, to_state=new_state, **details)
     return new_state
 
 
@@ -264,7 +309,8 @@ def normalize_code(code: str) -> str:
     return "-".join(cleaned[i:i + 4] for i in range(0, len(cleaned), 4))
 
 
-def generate_codes(db: Session, round_: Round, count: int) -> list[InvitationCode]:
+def generate_codes(db: Session, round_: Round, count: int, actor: User | None = None,
+                   via: str | None = None) -> list[InvitationCode]:
     if not 1 <= count <= MAX_CODES:
         raise RoundError("bad_count", _("Choose between 1 and %(max)d codes.", max=MAX_CODES))
     # 31^12 possible codes: a clash is practically impossible, but checked all the same.
@@ -276,6 +322,7 @@ def generate_codes(db: Session, round_: Round, count: int) -> list[InvitationCod
     codes = [InvitationCode(round_id=round_.id, code=code) for code in sorted(wanted)]
     db.add_all(codes)
     db.flush()
+    _audit(db, actor, "round.codes_generated", round_, via, count=len(codes))
     return codes
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from .. import db, permissions
 from ..comments.discussion import discussion
 from ..comments.forms import CommentForm
+from ..db import utcnow
 from ..proposals.services import public_outcomes
 from ..query import Choice
 from ..ratings import scales
@@ -51,8 +52,15 @@ def _participant_context(round_: Round) -> dict:
     """What the page needs to know about the visitor's part in the round (two queries at most)."""
     session = db.session()
     verified = is_verified(session, current_user, round_) if current_user.is_authenticated else False
+    block = None
+    if current_user.is_authenticated and current_user.is_blocked(utcnow()):
+        from ..moderation.services import blocks_of
+
+        block = next(iter(blocks_of(session, current_user.id)), None)
     return {
         "verified": verified,
+        "blocked": current_user.is_authenticated and current_user.is_blocked(utcnow()),
+        "block": block,
         "can_rate": permissions.can_rate(current_user, round_, verified=verified),
         "eligible": permissions.can_take_part(current_user, round_, verified=verified),
         "can_see_results": permissions.can_see_results(current_user, round_),
@@ -79,6 +87,7 @@ def show(round_id: int):
     return render_template(
         "rounds/show.html", round=round_, groups=groups, group_done=group_done, items=items, mine=mine,
         rated=sum(group_done.values()),
+        start_item=next((i for i in items if "agreement" not in mine.get(i.id, {})), None),
         has_codes=total_codes > 0, code_form=RedeemCodeForm(), **_participant_context(round_),
     )
 

@@ -9,15 +9,59 @@
   };
 
   // Rating forms: with JavaScript, a choice is saved at once through the JSON API, with the
-  // same server rules and messages as the plain form (which still works as it is).
+  // same server rules and messages as the plain form (which still works as it is). After a
+  // save, the parts of the page that depend on it (progress, next item, withdraw button, live
+  // results; marked data-refresh) are taken from the page as the server now renders it.
+  function refreshFromServer(form) {
+    return fetch(window.location.pathname + window.location.search, {
+      credentials: "same-origin",
+      headers: { "Accept": "text/html" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        Array.prototype.forEach.call(document.querySelectorAll("[data-refresh][id]"), function (old) {
+          var replacement = fresh.getElementById(old.id);
+          if (replacement) {
+            old.replaceWith(document.importNode(replacement, true));
+          }
+        });
+        markSaved(form);
+      });
+  }
+
+  function saveButton(form) {
+    return form.querySelector('button[name="action"][value="save"]');
+  }
+
+  // The save button says that the choice is saved, until the next change.
+  function markSaved(form) {
+    var button = saveButton(form);
+    if (button && button.getAttribute("data-saved-label")) {
+      button.textContent = button.getAttribute("data-saved-label");
+      button.classList.add("is-saved");
+    }
+  }
+
   function enhanceRatingForm(form) {
     var status = form.querySelector(".rating-status");
+    var initialLabel = saveButton(form) ? saveButton(form).textContent : "";
     form.addEventListener("change", function (event) {
       var input = event.target;
       if (!input || input.type !== "radio") {
         return;
       }
       status.classList.remove("is-error");
+      var button = saveButton(form);
+      if (button) {
+        button.textContent = initialLabel;
+        button.classList.remove("is-saved");
+      }
       fetch(form.getAttribute("data-rating-url"), {
         method: "PUT",
         credentials: "same-origin",
@@ -37,10 +81,12 @@
           if (result.ok) {
             status.textContent = result.data.message;
             form.setAttribute("data-saved", "true");
-          } else {
-            status.textContent = result.data.error.message;
-            status.classList.add("is-error");
+            markSaved(form);
+            // The rating is saved; a failed refresh only leaves the other parts as they were.
+            return refreshFromServer(form).catch(function () {});
           }
+          status.textContent = result.data.error.message;
+          status.classList.add("is-error");
         })
         .catch(function () {
           status.textContent = form.getAttribute("data-offline-message") || "";
@@ -63,8 +109,7 @@
     var spoken = document.createElement("p");
     spoken.className = "visually-hidden";
     spoken.setAttribute("aria-live", "polite");
-    var hint = document.getElementById(textarea.id + "-hint");
-    var after = hint || textarea;
+    var after = textarea; // the hint and any error stand above the field (GOV.UK order)
     after.parentNode.insertBefore(spoken, after.nextSibling);
     after.parentNode.insertBefore(visible, after.nextSibling);
     var timer = null;
