@@ -38,6 +38,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(rounds_cli)
+    from .ratings.cli import ratings_cli
+
+    app.cli.add_command(ratings_cli)
 
 
 # --- database ------------------------------------------------------------------------------

@@ -283,5 +283,8 @@ def redeem_code(db: Session, round_: Round, user: User, code: str) -> Invitation
     ).rowcount
     if claimed != 1:
         raise RoundError("code_used", _("This code has already been used."))
+    from ..ratings import tallies
+
+    tallies.participant_verified(db, round_.id, user.id)
     db.refresh(found)
     return found
