@@ -160,7 +160,16 @@ SCHEMAS = {
         "properties": {
             "round": {"type": "integer"},
             "verified_only": {"type": "boolean"},
+            "channel": {"type": ["string", "null"], "enum": ["online", "offline", None],
+                        "description": "online: accounts; offline: paper, workshop and phone ballots; null: both"},
             "participants": {"type": "integer", "minimum": 0},
+            "participants_by_channel": {
+                "type": "object",
+                "properties": {"online": {"type": "integer", "minimum": 0},
+                               "offline": {"type": "integer", "minimum": 0}},
+                "required": ["online", "offline"],
+                "additionalProperties": False,
+            },
             "items": {
                 "type": "array",
                 "items": {
@@ -182,7 +191,7 @@ SCHEMAS = {
                 },
             },
         },
-        "required": ["round", "verified_only", "participants", "items"],
+        "required": ["round", "verified_only", "channel", "participants", "participants_by_channel", "items"],
         "additionalProperties": False,
     },
     "MyRatings": {
@@ -418,9 +427,13 @@ def document(server_url: str) -> dict:
                         {"name": "verified", "in": "query", "required": False,
                          "schema": {"type": "string", "enum": ["0", "1"]},
                          "description": "1: only participants who redeemed an invitation code"},
+                        {"name": "channel", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": ["online", "offline"]},
+                         "description": "online: accounts only; offline: ballots only; absent: both"},
                     ],
                     "responses": {
                         "200": _json("RoundResults", "The results"),
+                        "400": _json("Error", "Unknown channel (code unknown_channel)"),
                         "403": _json("Error", "Results are hidden until the round closes (code results_hidden)"),
                         "404": NOT_FOUND,
                     },

@@ -10,7 +10,7 @@ from .. import db, permissions
 from ..errors import json_error
 from ..ratings import scales
 from ..ratings.services import rate, ratings_of
-from ..results.services import QuestionResult, participant_count, round_results
+from ..results.services import CHANNELS, QuestionResult, participant_count, participation, round_results
 from ..rounds.models import Round
 from ..rounds.services import RoundError, get_round, is_verified, rounds_for, scope_item, scope_items
 from ..strategy.models import StrategyItem
@@ -70,13 +70,19 @@ def round_results_json(round_id: int):
     if not permissions.can_see_results(current_user, round_):
         return json_error(403, "results_hidden", _("The results of this round are shown once it has closed."))
     verified = request.args.get("verified") in ("1", "true")
+    channel = request.args.get("channel") or None
+    if channel is not None and channel not in CHANNELS:
+        return json_error(400, "unknown_channel", _("Choose the channel %(allowed)s, or none for both.",
+                                                    allowed=" | ".join(CHANNELS)))
     session = db.session()
     items = scope_items(session, round_)
-    results = round_results(session, round_, verified_only=verified)
+    results = round_results(session, round_, verified_only=verified, channel=channel)
     return jsonify({
         "round": round_.id,
         "verified_only": verified,
-        "participants": participant_count(session, round_, verified_only=verified),
+        "channel": channel,
+        "participants": participant_count(session, round_, verified_only=verified, channel=channel),
+        "participants_by_channel": participation(session, round_, verified_only=verified),
         "items": [
             {
                 "key": item.key,

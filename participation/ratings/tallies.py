@@ -216,7 +216,7 @@ def _expected(db: Session, round_id: int | None):
             .where(Rating.user_id.is_not(None), *where).group_by(Rating.round_id, Rating.user_id))
     }
     totals: dict[tuple, tuple[int, int]] = {}
-    for r, u, verified in db.execute(
+    for r, _user, verified in db.execute(
         sa.select(Rating.round_id, Rating.user_id, sa.func.count(code.id))
         .outerjoin(code, sa.and_(code.round_id == Rating.round_id, code.redeemed_by_id == Rating.user_id))
         .where(Rating.user_id.is_not(None), *where).group_by(Rating.round_id, Rating.user_id)

@@ -11,7 +11,7 @@ from ..comments.discussion import discussion
 from ..comments.forms import CommentForm
 from ..ratings import scales
 from ..ratings.services import ratings_of
-from ..results.services import QuestionResult, participant_count, round_results
+from ..results.services import QuestionResult, participant_count, participation, round_results
 from ..strategy.models import StrategyItem
 from .forms import RedeemCodeForm
 from .models import Round
@@ -184,5 +184,6 @@ def results(round_id: int):
         results={item.id: {q: found.get(item.id, {}).get(q) or QuestionResult(q) for q in round_.questions}
                  for item in items},
         participants=participant_count(session, round_, verified_only=verified_only),
+        by_channel=participation(session, round_, verified_only=verified_only),
         has_verified=redeemed > 0 or total_codes > 0, scales=scales,
     )
