@@ -144,3 +144,14 @@ def test_results_read_a_few_rows_whatever_the_number_of_ratings(app, db, engine,
     rows = db.scalar(sa.select(sa.func.count()).select_from(RatingTally).where(RatingTally.round_id == round_.id))
     assert rows == 5  # one per value given, not one per rating
     assert found[_item(db, round_).id]["agreement"].n == 150
+
+
+def test_rebuild_recounts_a_round_set_wise(app, db, frozen, make_round):
+    from .test_ratings import _rate_many
+
+    round_ = make_round(results="live", importance=True)
+    _rate_many(db, round_, ITEM, [1, 5, 5, 0], verified=(1,))  # calls rebuild
+    _rate_many(db, round_, "leitkoordinate-1", [2], question="importance")
+    assert tallies.verify(db, round_.id) == []
+    assert participation(db, round_) == {"online": 5, "offline": 0}
+    assert participant_count(db, round_, verified_only=True) == 1

@@ -274,3 +274,42 @@ def verify(db: Session, round_id: int | None = None, repair: bool = False) -> li
                     db.execute(statement.on_conflict_do_update(
                         index_elements=list(keys), set_=dict(zip(values, want, strict=True))))
     return differences
+
+
+def rebuild(db: Session, round_id: int) -> None:
+    """Recount every tally of a round set-wise (after ratings were written around the services).
+
+    Takes a lock on the round's tallies for the rest of the transaction; run it when the round
+    is quiet (bulk loads, benchmarks).
+    """
+    apply_pending(db)
+    code = sa.orm.aliased(InvitationCode)
+    verified = sa.and_(code.round_id == Rating.round_id, code.redeemed_by_id == Rating.user_id)
+    for model in (RatingTally, RoundParticipant):
+        db.execute(sa.delete(model).where(model.round_id == round_id))
+    db.execute(sa.delete(ParticipationTally).where(ParticipationTally.round_id == round_id,
+                                                   ParticipationTally.channel == "online"))
+    db.execute(sa.insert(RatingTally).from_select(
+        ["round_id", "item_id", "question", "value", "channel", "n", "n_verified"],
+        sa.select(Rating.round_id, Rating.item_id, Rating.question, Rating.value, sa.literal("online"),
+                  sa.func.count(), sa.func.count(code.id))
+        .outerjoin(code, verified)
+        .where(Rating.round_id == round_id, Rating.user_id.is_not(None))
+        .group_by(Rating.round_id, Rating.item_id, Rating.question, Rating.value),
+    ))
+    db.execute(sa.insert(RoundParticipant).from_select(
+        ["round_id", "user_id", "ratings"],
+        sa.select(Rating.round_id, Rating.user_id, sa.func.count())
+        .where(Rating.round_id == round_id, Rating.user_id.is_not(None))
+        .group_by(Rating.round_id, Rating.user_id),
+    ))
+    participant_code = sa.orm.aliased(InvitationCode)
+    db.execute(sa.insert(ParticipationTally).from_select(
+        ["round_id", "channel", "participants", "verified"],
+        sa.select(RoundParticipant.round_id, sa.literal("online"), sa.func.count(), sa.func.count(participant_code.id))
+        .outerjoin(participant_code, sa.and_(participant_code.round_id == RoundParticipant.round_id,
+                                             participant_code.redeemed_by_id == RoundParticipant.user_id))
+        .where(RoundParticipant.round_id == round_id)
+        .group_by(RoundParticipant.round_id),
+    ))
+    recount_offline(db, round_id)
