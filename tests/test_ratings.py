@@ -367,6 +367,7 @@ def test_pages_run_a_fixed_number_of_queries(app, client, db, engine, frozen, ma
         assert client.get(url).status_code == 200
     _rate_many(db, round_, ITEM, [1, 2, 3, 4, 5] * 8)
     _rate_many(db, round_, "leitkoordinate-1", [5] * 20, question="importance")
+    client.get(url)  # results are cached until the ratings change: refill once
     with QueryCounter(engine) as many:
         assert client.get(url).status_code == 200
     assert many.count == few.count

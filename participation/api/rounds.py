@@ -6,11 +6,11 @@ from flask import abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import db, permissions
+from .. import cache, db, permissions
 from ..errors import json_error
 from ..ratings import scales
 from ..ratings.services import rate, ratings_of
-from ..results.services import CHANNELS, QuestionResult, participant_count, participation, round_results
+from ..results.services import CHANNELS, QuestionResult
 from ..rounds.models import Round
 from ..rounds.services import RoundError, get_round, is_verified, rounds_for, scope_item, scope_items
 from ..strategy.models import StrategyItem
@@ -75,14 +75,15 @@ def round_results_json(round_id: int):
         return json_error(400, "unknown_channel", _("Choose the channel %(allowed)s, or none for both.",
                                                     allowed=" | ".join(CHANNELS)))
     session = db.session()
-    items = scope_items(session, round_)
-    results = round_results(session, round_, verified_only=verified, channel=channel)
+    items = cache.scope_items(session, round_)
+    results = cache.results(session, round_, verified_only=verified, channel=channel)
+    by_channel = cache.participation(session, round_, verified_only=verified)
     return jsonify({
         "round": round_.id,
         "verified_only": verified,
         "channel": channel,
-        "participants": participant_count(session, round_, verified_only=verified, channel=channel),
-        "participants_by_channel": participation(session, round_, verified_only=verified),
+        "participants": by_channel[channel] if channel else sum(by_channel.values()),
+        "participants_by_channel": by_channel,
         "items": [
             {
                 "key": item.key,

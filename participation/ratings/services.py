@@ -96,6 +96,26 @@ def ratings_of(db: Session, round_: Round, user: User) -> dict[int, dict[str, in
     return out
 
 
+def ratings_and_verification(db: Session, round_: Round, user: User) -> tuple[dict[int, dict[str, int]], bool]:
+    """ratings_of() and whether the participant redeemed a code for the round, in one statement."""
+    out: dict[int, dict[str, int]] = {}
+    if not getattr(user, "id", None):
+        return out, False
+    from ..rounds.models import InvitationCode
+
+    mine = sa.select(Rating.item_id, Rating.question, Rating.value).where(
+        Rating.round_id == round_.id, Rating.user_id == user.id)
+    code = sa.select(sa.literal(0), sa.literal("verified"), sa.literal(1)).where(
+        InvitationCode.round_id == round_.id, InvitationCode.redeemed_by_id == user.id)
+    verified = False
+    for item_id, question, value in db.execute(sa.union_all(mine, code)):
+        if question == "verified":
+            verified = True
+        else:
+            out.setdefault(item_id, {})[question] = value
+    return out, verified
+
+
 def export_ratings(db: Session, user: User) -> tuple[str, list[dict]]:
     """The participant's ratings, for "download my data"."""
     rows = db.execute(

@@ -33,6 +33,17 @@ from ..rounds.models import InvitationCode
 from .models import ParticipationTally, Rating, RatingTally, RoundParticipant
 
 _PENDING = "rating_tallies_pending"
+_TOUCHED = "rating_tallies_touched"
+# Per round, how often this process committed a change to its tallies (cache.py keys on it).
+_generations: dict[int, int] = {}
+
+
+def generation(round_id: int) -> int:
+    return _generations.get(round_id, 0)
+
+
+def _touched(db: Session, *round_ids: int) -> None:
+    db.info.setdefault(_TOUCHED, set()).update(round_ids)
 
 
 @dataclass
@@ -102,6 +113,7 @@ def participant_verified(db: Session, round_id: int, user_id: int) -> None:
         index_elements=["round_id", "item_id", "question", "value", "channel"],
         set_={"n_verified": RatingTally.n_verified + statement.excluded.n_verified},
     ))
+    _touched(db, round_id)
     person = _pending(db).people.setdefault((round_id, user_id), [0, True, True])
     person[1] = person[2] = True
 
@@ -113,6 +125,7 @@ def apply_pending(db: Session) -> None:
     pending = db.info.pop(_PENDING, None)
     if not pending:
         return
+    _touched(db, *{key[0] for key in pending.cells}, *{key[0] for key in pending.people})
     insert = upsert_insert(db)
     cells = [
         {"round_id": r, "item_id": i, "question": q, "value": v, "channel": "online", "n": dn, "n_verified": dv}
@@ -157,15 +170,23 @@ def _before_commit(db: Session) -> None:
     apply_pending(db)
 
 
+@event.listens_for(Session, "after_commit")
+def _after_commit(db: Session) -> None:
+    for round_id in db.info.pop(_TOUCHED, ()):
+        _generations[round_id] = _generations.get(round_id, 0) + 1
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(db: Session, _previous) -> None:
     db.info.pop(_PENDING, None)
+    db.info.pop(_TOUCHED, None)
 
 
 # --- offline ballots: recounted set-wise after an import ------------------------------------------
 
 def recount_offline(db: Session, round_id: int) -> None:
     """Recount the round's offline tallies from its ballots' ratings (after an import)."""
+    _touched(db, round_id)
     db.execute(sa.delete(RatingTally).where(RatingTally.round_id == round_id, RatingTally.channel == "offline"))
     db.execute(sa.insert(RatingTally).from_select(
         ["round_id", "item_id", "question", "value", "channel", "n", "n_verified"],
@@ -269,6 +290,7 @@ def verify(db: Session, round_id: int | None = None, repair: bool = False) -> li
             if want != have:
                 differences.append(Difference(model.__tablename__, key, have, want))
                 if repair:
+                    _touched(db, key[0])
                     row = dict(zip(keys, key, strict=True)) | dict(zip(values, want, strict=True))
                     statement = upsert_insert(db)(model).values(row)
                     db.execute(statement.on_conflict_do_update(
@@ -283,6 +305,7 @@ def rebuild(db: Session, round_id: int) -> None:
     is quiet (bulk loads, benchmarks).
     """
     apply_pending(db)
+    _touched(db, round_id)
     code = sa.orm.aliased(InvitationCode)
     verified = sa.and_(code.round_id == Rating.round_id, code.redeemed_by_id == Rating.user_id)
     for model in (RatingTally, RoundParticipant):
