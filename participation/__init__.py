@@ -34,7 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         n = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import db, errors, security, templating
+    from . import conditional, db, errors, security, templating
     from .extensions import babel, csrf, limiter, login_manager
     from .i18n import select_locale
     from .models import load_all
@@ -54,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    conditional.init_app(app)
 
     from .accounts.views import bp as accounts_bp
     from .accounts.views import init_login

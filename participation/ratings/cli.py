@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
@@ -35,6 +36,8 @@ def import_command(round_id: int, file: Path, channel: str, language: str) -> No
     round_ = get_round(session, round_id)
     if round_ is None:
         raise click.ClickException(f"there is no round {round_id}")
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL statement_timeout = 0"))  # a bulk load may take a while
     started = time.perf_counter()
     with force_locale(language):
         try:
