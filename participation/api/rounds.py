@@ -12,7 +12,7 @@ from ..ratings import scales
 from ..ratings.services import rate, ratings_of
 from ..results.services import CHANNELS, QuestionResult
 from ..rounds.models import Round
-from ..rounds.services import RoundError, get_round, is_verified, rounds_for, scope_item, scope_items
+from ..rounds.services import RoundError, get_round, is_verified, rounds_for, scope_items
 from ..strategy.models import StrategyItem
 from .views import bp, localized_json
 
@@ -131,7 +131,8 @@ def put_rating(round_id: int, key: str):
     if not isinstance(payload, dict) or "question" not in payload or "value" not in payload:
         return json_error(400, "invalid_json", _("Send JSON with “question” and “value”."))
     session = db.session()
-    item = scope_item(session, round_, key)
+    # The scope as kept per process: no statement for the item (rate() only needs its id).
+    item = next((entry for entry in cache.scope_items(session, round_) if entry.key == key), None)
     try:
         stored = rate(session, round_, item, current_user, payload["question"], payload["value"])
     except RoundError as error:
