@@ -45,7 +45,10 @@ update-messages: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python translations/fill_en.py
 
+# Our pages against a bare Flask app under the same gunicorn (BENCH_DATABASE_URL: an EMPTY
+# PostgreSQL database; default SQLite). Then the in-process page timings.
 bench: translations
+	$(BIN)/python benchmarks/ratio.py
 	PARTICIPATION_ENV=testing $(BIN)/python benchmarks/pages.py
 
 clean:

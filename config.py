@@ -143,6 +143,17 @@ def load(instance_path: str) -> dict:
         # Population shares per district and age bracket for the analysis (representativeness);
         # empty: the shipped Münster file.
         "POPULATION_FILE": _env("POPULATION_FILE"),
+        # PostgreSQL connections per app process (gunicorn worker): pool size plus overflow must
+        # cover its threads; the server's max_connections must cover every process.
+        "DB_POOL_SIZE": _int("DB_POOL_SIZE", 5),
+        "DB_MAX_OVERFLOW": _int("DB_MAX_OVERFLOW", 5),
+        "DB_POOL_TIMEOUT": _int("DB_POOL_TIMEOUT", 10),
+        # Longest a single SQL statement may run on PostgreSQL (0: no limit); console commands
+        # that load in bulk lift it for their own transaction.
+        "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 15_000),
+        # How long results may be served from the process's cache when another process changed
+        # them (0: never cached); changes made by the same process show at once.
+        "RESULTS_CACHE_SECONDS": _int("RESULTS_CACHE_SECONDS", 5),
     }
 
 

@@ -65,7 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         n = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import db, errors, input_guard, security, templating
+    from . import conditional, db, errors, input_guard, security, templating
     from .extensions import babel, csrf, limiter, login_manager
     from .i18n import select_locale
     from .models import load_all
@@ -88,6 +88,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
     input_guard.init_app(app)
+    conditional.init_app(app)
 
     from .accounts.views import bp as accounts_bp
     from .accounts.views import init_login

@@ -41,6 +41,9 @@ def register_commands(app: Flask) -> None:
     from .versions.cli import add_commands as add_version_commands
 
     add_version_commands(strategy_cli)
+    from .ratings.cli import ratings_cli
+
+    app.cli.add_command(ratings_cli)
 
 
 # --- database ------------------------------------------------------------------------------

@@ -115,8 +115,24 @@ def _fix_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def pool_options(config: dict) -> dict[str, Any]:
+    """PostgreSQL: pool size per process and a statement timeout (see gunicorn.conf.py)."""
+    if not config["DATABASE_URL"].startswith("postgresql"):
+        return {}
+    options: dict[str, Any] = {
+        "pool_size": config.get("DB_POOL_SIZE", 5), "max_overflow": config.get("DB_MAX_OVERFLOW", 5),
+        "pool_timeout": config.get("DB_POOL_TIMEOUT", 10),
+    }
+    timeout = config.get("DB_STATEMENT_TIMEOUT_MS", 0)
+    if timeout:
+        # A runaway query ends with an error instead of holding a connection (and a worker).
+        options["connect_args"] = {"options": f"-c statement_timeout={int(timeout)}"}
+    return options
+
+
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
+    engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False),
+                         **pool_options(app.config))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)

@@ -122,3 +122,55 @@ def test_many_participants_at_once_lose_nothing(setup):
             sa.select(sa.func.count()).select_from(Rating)
             .where(Rating.round_id == round_id, Rating.user_id.in_(participants), Rating.value == 4))
     assert stored == len(participants)
+
+
+def test_tallies_stay_exact_under_storms_of_changes_and_withdrawals(setup):
+    """Threads change, withdraw and re-rate the same cells, and some redeem codes meanwhile."""
+    import random
+
+    from participation.ratings import tallies
+    from participation.results.services import participant_count
+
+    app, (round_id, users) = setup
+    people = users[50:60]  # shared by every thread: same rows, same tally cells
+    with app.test_request_context(method="PUT"):
+        session = db.session()
+        codes = [c.code for c in rounds.generate_codes(session, session.get(rounds.Round, round_id), 3)]
+        session.commit()
+    keys = [KEY, "leitkoordinate-1"]
+
+    def storm_job(seed):
+        generator = random.Random(seed)
+
+        def job(session):
+            for step in range(6):  # one request each: one person, one item
+                if step and session.get_bind().dialect.name == "sqlite":  # as db.session() does per request
+                    session.connection(execution_options={"sqlite_immediate": True})
+                round_ = session.get(rounds.Round, round_id)
+                user = session.get(User, generator.choice(people))
+                item = rounds.scope_item(session, round_, generator.choice(keys))
+                value = generator.choice([None, None, 0, 1, 3, 5])
+                rate(session, round_, item, user, "agreement", value)
+                session.commit()
+            return True
+        return job
+
+    def redeem_job(user_id, code):
+        def job(session):
+            round_ = session.get(rounds.Round, round_id)
+            rounds.redeem_code(session, round_, session.get(User, user_id), code)
+            return True
+        return job
+
+    for wave in range(4):
+        jobs = [storm_job(wave * 100 + i) for i in range(THREADS - 1)]
+        if wave < 3:
+            jobs.append(redeem_job(people[wave], codes[wave]))
+        run_at_once(app, jobs)
+
+    with app.app_context():
+        session = db.session()
+        assert tallies.verify(session, round_id) == []
+        round_ = session.get(rounds.Round, round_id)
+        rated = session.scalar(sa.select(sa.func.count(sa.distinct(Rating.user_id))).where(Rating.round_id == round_id))
+        assert participant_count(session, round_) == rated

@@ -181,10 +181,17 @@ class ItemResult(Answer):
     questions: ItemQuestions
 
 
+class ParticipantsByChannel(Answer):
+    online: Count = Field(description="Accounts that rated something.")
+    offline: Count = Field(description="Paper, workshop and phone ballots.")
+
+
 class RoundResults(Answer):
     round: int
     verified_only: bool
+    channel: Literal["online", "offline"] | None = Field(description="The channel asked for; null: both.")
     participants: Count
+    participants_by_channel: ParticipantsByChannel
     items: list[ItemResult]
 
 

@@ -6,13 +6,13 @@ from flask import jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import db, permissions
+from .. import cache, db, permissions
 from ..errors import json_error
 from ..ratings import scales
 from ..ratings.services import rate, ratings_of
-from ..results.services import VERIFIED, QuestionResult, participant_count, round_results
+from ..results.services import CHANNEL, VERIFIED, QuestionResult
 from ..rounds.models import Round
-from ..rounds.services import is_verified, rounds_for, scope_item, scope_items
+from ..rounds.services import is_verified, rounds_for, scope_items
 from ..strategy.models import StrategyItem
 from . import models
 from .common import localized_json, visible_round
@@ -63,20 +63,24 @@ def round_detail(round_id: int):
 
 
 @endpoint(bp, "GET", "/rounds/<int:round_id>/results", "Results per item and question",
-          answer=models.RoundResults, query=(VERIFIED,),
+          answer=models.RoundResults, query=(VERIFIED, CHANNEL),
           errors={403: "Results are hidden until the round closes (results_hidden)"})
 def round_results_json(round_id: int, query: dict):
     round_ = visible_round(round_id)
     if not permissions.can_see_results(current_user, round_):
         return json_error(403, "results_hidden", _("The results of this round are shown once it has closed."))
     verified = query["verified"] == "1"
+    channel = query["channel"]
     session = db.session()
-    items = scope_items(session, round_)
-    results = round_results(session, round_, verified_only=verified)
+    items = cache.scope_items(session, round_)
+    results = cache.results(session, round_, verified_only=verified, channel=channel)
+    by_channel = cache.participation(session, round_, verified_only=verified)
     return jsonify({
         "round": round_.id,
         "verified_only": verified,
-        "participants": participant_count(session, round_, verified_only=verified),
+        "channel": channel,
+        "participants": by_channel[channel] if channel else sum(by_channel.values()),
+        "participants_by_channel": by_channel,
         "items": [
             {
                 "key": item.key,
@@ -117,7 +121,8 @@ def my_ratings(round_id: int):
 def put_rating(round_id: int, key: str, body: models.RatingInput):
     round_ = visible_round(round_id)
     session = db.session()
-    item = scope_item(session, round_, key)
+    # The scope as kept per process: no statement for the item (rate() only needs its id).
+    item = next((entry for entry in cache.scope_items(session, round_) if entry.key == key), None)
     stored = rate(session, round_, item, current_user, body.question, body.value)
     session.commit()
     return jsonify({

@@ -28,6 +28,12 @@ class Comment(Base):
         sa.Index("ix_comment_thread_new", "round_id", "item_id", "parent_id", "created_at", "id"),
         sa.Index("ix_comment_thread_helpful", "round_id", "item_id", "parent_id", "helpful_count", "id"),
         sa.Index("ix_comment_queue", "state", "report_count"),
+        # Top-level pages: "parent_id IS NULL" is no equality, so the indexes above cannot serve
+        # their ORDER BY; these partial ones can.
+        sa.Index("ix_comment_top_new", "round_id", "item_id", "created_at", "id",
+                 postgresql_where=sa.text("parent_id IS NULL"), sqlite_where=sa.text("parent_id IS NULL")),
+        sa.Index("ix_comment_top_helpful", "round_id", "item_id", "helpful_count", "id",
+                 postgresql_where=sa.text("parent_id IS NULL"), sqlite_where=sa.text("parent_id IS NULL")),
         sa.CheckConstraint("helpful_count >= 0", name="helpful_not_negative"),
     )
 

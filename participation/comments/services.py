@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from .. import permissions
 from ..accounts.models import User
@@ -287,7 +287,7 @@ def thread_page(
         sa.select(Comment)
         .where(Comment.round_id == round_.id, Comment.item_id == item.id, Comment.parent_id.is_(None),
                visible_to_viewer)
-        .options(selectinload(Comment.author))
+        .options(joinedload(Comment.author))
     )
     if stance in STANCES:
         query = query.where(Comment.stance == stance)
@@ -337,7 +337,7 @@ def _replies(db: Session, parent_ids: list[int], viewer_id: int | None) -> dict[
         sa.select(Comment).join(numbered, numbered.c.id == Comment.id)
         .where(numbered.c.n <= REPLIES_SHOWN)
         .order_by(Comment.created_at, Comment.id)
-        .options(selectinload(Comment.author))
+        .options(joinedload(Comment.author))
     )
     out: dict[int, list[Comment]] = {}
     for reply in rows:

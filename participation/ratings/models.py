@@ -60,3 +60,52 @@ class Rating(Base):
     value: Mapped[int] = mapped_column(sa.SmallInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- tallies: results in O(items) ------------------------------------------------------------
+# Kept in the same transaction as every rating change (see tallies.py), so results read a few
+# dozen rows whatever the number of ratings. ``participation ratings verify-tallies`` recomputes
+# them from the ratings.
+
+TALLY_CHANNELS = ("online", "offline")  # online: accounts; offline: ballots (paper, workshop, phone)
+
+
+class RatingTally(Base):
+    """How many participants gave one value to one question about one item, per channel."""
+
+    __tablename__ = "rating_tally"
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("strategy_item.id"), primary_key=True)
+    question: Mapped[str] = mapped_column(enum_column(QUESTIONS, "rating_tally_question"), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    channel: Mapped[str] = mapped_column(enum_column(TALLY_CHANNELS, "rating_tally_channel"), primary_key=True)
+    n: Mapped[int] = mapped_column(server_default="0")
+    # Of them, participants who redeemed an invitation code for the round.
+    n_verified: Mapped[int] = mapped_column(server_default="0")
+
+
+class ParticipationTally(Base):
+    """How many participants rated anything in a round, per channel."""
+
+    __tablename__ = "participation_tally"
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(enum_column(TALLY_CHANNELS, "participation_tally_channel"),
+                                         primary_key=True)
+    participants: Mapped[int] = mapped_column(server_default="0")
+    verified: Mapped[int] = mapped_column(server_default="0")
+
+
+class RoundParticipant(Base):
+    """How many ratings an account holds in a round: tells the first rating and the last withdrawal.
+
+    A row lock on it serialises one person's simultaneous first ratings, so the participant
+    count cannot be raised twice. Rows stay at 0 after a withdrawal.
+    """
+
+    __tablename__ = "round_participant"
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
+    ratings: Mapped[int] = mapped_column(server_default="0")

@@ -1,4 +1,4 @@
-"""Results of a round, computed in SQL: one GROUP BY query gives every count.
+"""Results of a round, read from its tallies (``ratings/tallies.py``): a few dozen rows.
 
 Per item and question: n (all ratings, "no answer" included), the count per value, and —
 over the answers 1–5 only — mean, median and the share who agree (4 or 5).
@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..query import Choice
-from ..ratings.models import NO_ANSWER, VALUES, Rating
-from ..rounds.models import InvitationCode, Round
+from ..ratings import tallies
+from ..ratings.models import NO_ANSWER, VALUES, ParticipationTally, RatingTally
+from ..rounds.models import Round
 
 # ?verified=1 on the results page and in the API: only participants who redeemed a code.
 VERIFIED = Choice("verified", ("0", "1"), "0", "1: only participants who redeemed an invitation code")
@@ -78,40 +79,51 @@ class QuestionResult:
         }
 
 
+CHANNELS = ("online", "offline")  # online: accounts; offline: paper, workshop and phone ballots
+# ?channel= in the results API: one channel only (absent: both).
+CHANNEL = Choice("channel", CHANNELS, None, "online: accounts; offline: paper, workshop and phone ballots")
+
+
 def round_results(
-    db: Session, round_: Round, verified_only: bool = False, item_id: int | None = None
+    db: Session, round_: Round, verified_only: bool = False, item_id: int | None = None,
+    channel: str | None = None,
 ) -> dict[int, dict[str, QuestionResult]]:
-    """{item id: {question: result}} for the whole round (or one item), in one query."""
-    round_column: sa.ColumnElement = Rating.round_id
-    if verified_only and db.get_bind().dialect.name == "sqlite":
-        # Without table statistics SQLite would scan every rating of the round and probe the
-        # codes; "+ 0" keeps it off that index, so it starts from the (fewer) redeemed codes
-        # and finds their ratings by user. PostgreSQL plans this from its statistics.
-        round_column = Rating.round_id + 0
+    """{item id: {question: result}} for the whole round (or one item), from its tallies.
+
+    ``channel`` keeps only online (accounts) or offline (ballots) participants; None: both.
+    """
+    tallies.apply_pending(db)
+    count = RatingTally.n_verified if verified_only else RatingTally.n
     query = (
-        sa.select(Rating.item_id, Rating.question, Rating.value, sa.func.count())
-        .where(round_column == round_.id)
-        .group_by(Rating.item_id, Rating.question, Rating.value)
+        sa.select(RatingTally.item_id, RatingTally.question, RatingTally.value, sa.func.sum(count))
+        .where(RatingTally.round_id == round_.id)
+        .group_by(RatingTally.item_id, RatingTally.question, RatingTally.value)
     )
     if item_id is not None:
-        query = query.where(Rating.item_id == item_id)
-    if verified_only:
-        query = query.join(InvitationCode, sa.and_(
-            InvitationCode.redeemed_by_id == Rating.user_id, InvitationCode.round_id == round_.id))
+        query = query.where(RatingTally.item_id == item_id)
+    if channel is not None:
+        query = query.where(RatingTally.channel == channel)
     results: dict[int, dict[str, QuestionResult]] = {}
-    for item, question, value, count in db.execute(query):
-        per_item = results.setdefault(item, {})
-        per_item.setdefault(question, QuestionResult(question)).counts[value] = count
+    for item, question, value, n in db.execute(query):
+        if n:
+            per_item = results.setdefault(item, {})
+            per_item.setdefault(question, QuestionResult(question)).counts[value] = int(n)
     return results
 
 
-def participant_count(db: Session, round_: Round, verified_only: bool = False) -> int:
-    if verified_only:
-        # Verified participants who rated something: a code per person and round.
-        query = sa.select(sa.func.count()).select_from(InvitationCode).where(
-            InvitationCode.round_id == round_.id,
-            sa.exists().where(Rating.round_id == round_.id, Rating.user_id == InvitationCode.redeemed_by_id),
-        )
-    else:
-        query = sa.select(sa.func.count(sa.distinct(Rating.user_id))).where(Rating.round_id == round_.id)
-    return db.scalar(query) or 0
+def participant_count(db: Session, round_: Round, verified_only: bool = False, channel: str | None = None) -> int:
+    """Participants who rated anything in the round (verified: who redeemed a code)."""
+    return sum(participation(db, round_, channel, verified_only=verified_only).values())
+
+
+def participation(db: Session, round_: Round, channel: str | None = None,
+                  verified_only: bool = False) -> dict[str, int]:
+    """{channel: participants} of the round, both channels unless one is given."""
+    tallies.apply_pending(db)
+    column = ParticipationTally.verified if verified_only else ParticipationTally.participants
+    query = sa.select(ParticipationTally.channel, column).where(ParticipationTally.round_id == round_.id)
+    if channel is not None:
+        query = query.where(ParticipationTally.channel == channel)
+    found = dict.fromkeys((channel,) if channel else CHANNELS, 0)
+    found.update({name: int(n) for name, n in db.execute(query)})
+    return found

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import permissions
 from ..accounts.models import User
@@ -47,7 +47,8 @@ def utc_to_berlin(value: datetime) -> datetime:
 # --- queries -------------------------------------------------------------------------------
 
 def get_round(db: Session, round_id: int) -> Round | None:
-    return db.get(Round, round_id)
+    # Pages show the version's number: load it with the round, in the same statement.
+    return db.get(Round, round_id, options=[joinedload(Round.version)])
 
 
 def rounds_for(db: Session, include_drafts: bool, now: datetime | None = None) -> list[Round]:
@@ -358,5 +359,8 @@ def redeem_code(db: Session, round_: Round, user: User, code: str) -> Invitation
     ).rowcount
     if claimed != 1:
         raise RoundError("code_used", _("This code has already been used."))
+    from ..ratings import tallies
+
+    tallies.participant_verified(db, round_.id, user.id)
     db.refresh(found)
     return found

@@ -6,15 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import db, permissions
+from .. import cache, db, permissions
 from ..comments.discussion import discussion
 from ..comments.forms import CommentForm
 from ..db import utcnow
 from ..proposals.services import public_outcomes
 from ..query import Choice
 from ..ratings import scales
-from ..ratings.services import ratings_of
-from ..results.services import VERIFIED, QuestionResult, participant_count, round_results
+from ..ratings.services import ratings_and_verification, ratings_of
+from ..results.services import VERIFIED, QuestionResult
 from ..strategy.models import StrategyItem
 from .forms import RedeemCodeForm
 from .models import Round
@@ -26,7 +26,6 @@ from .services import (
     is_verified,
     redeem_code,
     rounds_for,
-    scope_items,
 )
 
 bp = Blueprint("rounds", __name__, template_folder="templates")
@@ -48,10 +47,11 @@ def _round_or_404(round_id: int) -> Round:
     return round_
 
 
-def _participant_context(round_: Round) -> dict:
+def _participant_context(round_: Round, verified: bool | None = None) -> dict:
     """What the page needs to know about the visitor's part in the round (two queries at most)."""
     session = db.session()
-    verified = is_verified(session, current_user, round_) if current_user.is_authenticated else False
+    if verified is None:
+        verified = is_verified(session, current_user, round_) if current_user.is_authenticated else False
     block = None
     if current_user.is_authenticated and current_user.is_blocked(utcnow()):
         from ..moderation.services import blocks_of
@@ -77,7 +77,7 @@ def index():
 def show(round_id: int):
     round_ = _round_or_404(round_id)
     session = db.session()
-    items = scope_items(session, round_)
+    items = cache.scope_items(session, round_)
     mine = ratings_of(session, round_, current_user)
     total_codes, _redeemed = code_counts(session, round_)
     groups = grouped(items)
@@ -112,15 +112,15 @@ def render_item(round_: Round, key: str, comment_form: CommentForm | None = None
     The comment form comes refilled with its errors when writing failed (status 422).
     """
     session = db.session()
-    items = scope_items(session, round_)
+    items = cache.scope_items(session, round_)
     current = next((i for i in items if i.key == key), None)
     if current is None:
         abort(404)
-    mine = ratings_of(session, round_, current_user)
-    context = _participant_context(round_)
+    mine, verified = ratings_and_verification(session, round_, current_user)
+    context = _participant_context(round_, verified)
     results = None
     if context["can_see_results"]:
-        found = round_results(session, round_, item_id=current.id).get(current.id, {})
+        found = cache.results(session, round_, item_id=current.id).get(current.id, {})
         results = {q: found.get(q) or QuestionResult(q) for q in round_.questions}
     position = next(i for i, entry in enumerate(items) if entry.id == current.id)
     thread = discussion(session, round_, current, current_user, request.args, comment_form or CommentForm())
@@ -190,15 +190,16 @@ def results(round_id: int):
     sort = RESULT_SORT.read(request.args, blank_is_default=True)
     if sort == "importance" and not round_.asks_importance:
         sort = "order"
-    items = scope_items(session, round_)
-    found = round_results(session, round_, verified_only=verified_only)
+    items = cache.scope_items(session, round_)
+    found = cache.results(session, round_, verified_only=verified_only)
     key = _sort_key(sort, found)
     ordered = sorted(items, key=key) if key else items
     total_codes, redeemed = code_counts(session, round_)
+    by_channel = cache.participation(session, round_, verified_only=verified_only)
     return render_template(
         "rounds/results.html", round=round_, items=ordered, sort=sort, verified_only=verified_only,
         results={item.id: {q: found.get(item.id, {}).get(q) or QuestionResult(q) for q in round_.questions}
                  for item in items},
-        participants=participant_count(session, round_, verified_only=verified_only),
+        participants=sum(by_channel.values()), by_channel=by_channel,
         has_verified=redeemed > 0 or total_codes > 0, scales=scales,
     )
