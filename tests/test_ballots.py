@@ -130,5 +130,5 @@ def test_online_and_offline_side_by_side(app, client, db, frozen, make_round, tm
     assert "<td class=\"num\">1</td>" in page and "<td class=\"num\">3</td>" in page
     bad = client.get(f"/api/v1/rounds/{round_.id}/results?channel=mail", headers={"Accept-Language": "en"})
     assert bad.status_code == 400
-    assert bad.get_json()["error"]["code"] == "unknown_channel"
-    assert "online | offline" in bad.get_json()["error"]["message"]
+    assert bad.get_json()["error"]["code"] == "invalid_parameter"  # one rule for every enum parameter
+    assert "online, offline" in bad.get_json()["error"]["message"]

@@ -113,7 +113,10 @@ def test_workbench_loop_without_javascript(client, db, frozen, make_round, peopl
     # The round: closed → consolidation → published (every comment has an outcome now).
     admin_page = f"/verwaltung/runden/{round_.id}"
     client.submit(admin_page + "/weiter", {"state": "closed"})
-    assert client.submit(admin_page + "/weiter", {"state": "consolidation"}).status_code == 302
+    # Publishing cannot be undone: without the confirmation page's "confirmed" it only leads there.
+    unconfirmed = client.submit(admin_page + "/weiter", {"state": "consolidation"})
+    assert unconfirmed.status_code == 302 and unconfirmed.headers["Location"].endswith("/bestaetigen")
+    assert client.submit(admin_page + "/weiter", {"state": "consolidation", "confirmed": "1"}).status_code == 302
     db.expire_all()
     assert db.get(type(round_), round_.id).state == "published"
 
@@ -157,13 +160,15 @@ def test_admin_page_refuses_to_publish_with_open_comments_unless_a_reason_is_giv
     as_(client, login, ADMIN)
     page = text(client.get(f"/verwaltung/runden/{round_.id}"))
     assert "1 comment has no outcome yet: mobilitaet-verkehr/zielbild-2 (1)." in page
-    refused = client.submit(f"/verwaltung/runden/{round_.id}/weiter", {"state": "consolidation"},
+    confirm = text(client.get(f"/verwaltung/runden/{round_.id}/bestaetigen"))
+    assert "1 comment has no outcome yet" in confirm and 'name="override_reason"' in confirm
+    refused = client.submit(f"/verwaltung/runden/{round_.id}/weiter", {"state": "consolidation", "confirmed": "1"},
                             follow_redirects=True)
     assert "1 comment has no outcome yet" in text(refused)
     db.expire_all()
     assert db.get(type(round_), round_.id).state == "consolidation"
     client.submit(f"/verwaltung/runden/{round_.id}/weiter",
-                  {"state": "consolidation", "override_reason": "Der Rat tagt morgen."})
+                  {"state": "consolidation", "confirmed": "1", "override_reason": "Der Rat tagt morgen."})
     db.expire_all()
     assert db.get(type(round_), round_.id).state == "published"
     transparency = text(client.get(f"/runden/{round_.id}/transparenz"))

@@ -142,9 +142,8 @@ def discussion(db: Session, round_: Round, item: StrategyItem, viewer: Any, args
     except CommentError as error:  # a broken page link: show the first page and say so
         cursor_error, cursor = error.message, None
         page = thread_page(db, round_, item, _viewer(viewer), sort=sort, stance=stance)
-    ids = [c.id for c in page.comments] + [r.id for replies in page.replies.values() for r in replies]
     return Discussion(round_, item, page, sort, stance, cursor, cursor_error, form, ReplyForm(),
-                      _reply_target(args, page), reported_by(db, viewer, ids))
+                      _reply_target(args, page), page.reported)
 
 
 @dataclass

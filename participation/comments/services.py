@@ -238,6 +238,7 @@ class CommentPage:
     replies: dict[int, list[Comment]]
     next_cursor: str | None
     marked: set[int]  # ids the viewer has marked as helpful
+    reported: frozenset[int] = frozenset()  # ids the viewer has reported
 
 
 def _encode(values: list) -> str:
@@ -313,11 +314,19 @@ def thread_page(
         next_cursor = _encode([key, last.id])
     replies = _replies(db, [c.id for c in rows], viewer_id)
     ids = [c.id for c in rows] + [r.id for rs in replies.values() for r in rs]
-    marked = set()
+    marked: set[int] = set()
+    reported: set[int] = set()
     if viewer_id and ids:
-        marked = set(db.scalars(sa.select(HelpfulMark.comment_id)
-                                .where(HelpfulMark.user_id == viewer_id, HelpfulMark.comment_id.in_(ids))))
-    return CommentPage(rows, replies, next_cursor, marked)
+        # The viewer's helpful marks and reports on this page in one statement.
+        marks = sa.union_all(
+            sa.select(HelpfulMark.comment_id, sa.literal("helpful").label("kind"))
+            .where(HelpfulMark.user_id == viewer_id, HelpfulMark.comment_id.in_(ids)),
+            sa.select(Report.comment_id, sa.literal("report").label("kind"))
+            .where(Report.reporter_id == viewer_id, Report.comment_id.in_(ids)),
+        )
+        for comment_id, kind in db.execute(marks):
+            (marked if kind == "helpful" else reported).add(comment_id)
+    return CommentPage(rows, replies, next_cursor, marked, frozenset(reported))
 
 
 def _replies(db: Session, parent_ids: list[int], viewer_id: int | None) -> dict[int, list[Comment]]:
