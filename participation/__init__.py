@@ -60,6 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .comments.views import bp as comments_bp
+    from .exports.views import bp as exports_bp
     from .mail.services import init_app as init_mail
     from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
@@ -77,6 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(exports_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
     from .api import rounds as _api_rounds  # noqa: F401  (adds the round routes to api_bp)
 

@@ -38,6 +38,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(rounds_cli)
+    from .exports.cli import export_command
+
+    app.cli.add_command(export_command)
 
 
 # --- database ------------------------------------------------------------------------------
