@@ -344,7 +344,7 @@ def test_cli_writes_each_format_and_audits(app, db, filled, tmp_path):
     assert len(entries) == 4 and all(e.actor_id is None and e.details["via"] == "cli" for e in entries)
 
 
-def test_cli_refuses_unknown_round_format_and_unpublished_open_data(app, db, filled, make_round, tmp_path):
+def test_cli_refuses_unknown_round_format_and_unpublished_open_data(app, db, frozen, filled, make_round, tmp_path):
     round_, _other, _people = filled
     runner = app.test_cli_runner()
     target = tmp_path / "x.zip"
@@ -396,7 +396,7 @@ def test_residents_cannot_use_the_admin_export(client, filled, make_user, login)
     assert client.get(f"/verwaltung/runden/{round_.id}/export/csv").status_code == 403
 
 
-def test_open_data_page_and_downloads_are_public_once_published(app, db, client, filled, make_round):
+def test_open_data_page_and_downloads_are_public_once_published(app, db, client, frozen, filled, make_round):
     round_, _other, _people = filled
     page = client.get(f"/runden/{round_.id}/daten")
     assert page.status_code == 200
@@ -419,7 +419,7 @@ def test_open_data_page_and_downloads_are_public_once_published(app, db, client,
     assert client.get("/runden/999999/daten").status_code == 404
 
 
-def test_report_has_the_visibility_of_the_results(client, db, filled, make_round):
+def test_report_has_the_visibility_of_the_results(client, db, frozen, filled, make_round):
     round_, _other, _people = filled
     page = client.get(f"/runden/{round_.id}/bericht")
     assert page.status_code == 200

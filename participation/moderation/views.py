@@ -56,8 +56,10 @@ ACTION_LABELS = {
     "comment.unofficial": _l("No longer reply of the city"),
     "user.blocked": _l("Account blocked"),
     "user.unblocked": _l("Account unblocked"),
+    "round.exported": _l("Round exported"),
+    "round.data_downloaded": _l("Open data downloaded"),
 }
-OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account")}
+OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account"), "round": _l("Round")}
 
 
 @bp.context_processor
