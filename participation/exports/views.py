@@ -39,7 +39,7 @@ def _send(round_: Round, fmt: str, open_data: bool, via: str):
     if fmt not in services.FORMATS:
         abort(404)
     session = db.session()
-    spool = tempfile.TemporaryFile()  # deleted when closed; send_file closes it after sending
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it (and so deletes it) after sending
     try:
         services.export(session, current_user, round_, fmt, spool, open_data, via=via)
         session.commit()
