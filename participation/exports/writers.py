@@ -20,7 +20,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from .tables import BERLIN, Column, ExportContext, Table, tables_for
@@ -44,12 +44,19 @@ def _excel_number(value: float) -> str:
     return repr(value).replace(".", ",")
 
 
+def _aware(value: datetime) -> datetime:
+    """Times come naive (UTC) from SQLite and aware from PostgreSQL."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def _excel_datetime(value: datetime) -> str:
-    return value.astimezone(BERLIN).strftime(EXCEL_DATETIME)
+    return _aware(value).astimezone(BERLIN).strftime(EXCEL_DATETIME)
 
 
 def _open_datetime(value: datetime) -> str:
-    return value.isoformat(timespec="seconds")
+    if value.tzinfo is None:
+        return value.isoformat(timespec="seconds") + "+00:00"
+    return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _iso(value: date) -> str:
@@ -399,7 +406,7 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
                         row[i] = text_cell(sheet, value)
             for i in times:
                 if row[i] is not None:
-                    row[i] = row[i].astimezone(BERLIN).replace(tzinfo=None)
+                    row[i] = _aware(row[i]).astimezone(BERLIN).replace(tzinfo=None)
             for i in formatted:
                 if row[i] is not None:
                     cell = WriteOnlyCell(sheet, value=row[i])
