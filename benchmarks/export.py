@@ -134,7 +134,7 @@ def main() -> None:
         print(f"{'format':10} {'seconds':>8} {'rows/s':>9} {'peak RSS MB':>12} {'file MB':>8}")
         for fmt in args.formats.split(","):
             output = f"{tmp}/export-{fmt}"
-            process = subprocess.Popen([sys.executable, __file__, "--child", url, str(round_id), fmt, output],
+            process = subprocess.Popen([sys.executable, __file__, "--child", url, str(round_id), fmt, output],  # noqa: S603
                                        stdout=subprocess.PIPE, text=True)
             out = process.stdout.read()
             _pid, status, usage = os.wait4(process.pid, 0)  # this child's own peak RSS
