@@ -3,7 +3,8 @@
 Fills a fresh database in bulk (about 19,200 participants × 26 items × 2 questions, 5 % of them
 offline ballots, plus comments), then runs each export format in a child process of its own and
 reports the time, the ratings rows per second (all tables written, divided into the ratings
-rows) and the child's peak RSS. Usage:
+rows; also per CPU second, which a machine shared with other work does not distort) and the
+child's peak RSS (VmHWM). Usage:
 
     .venv/bin/python benchmarks/export.py [--ratings 1000000] [--formats csv,xlsx] [--database-url URL]
 
@@ -95,18 +96,21 @@ def fill(url: str, ratings: int) -> int:
 
 def child(url: str, round_id: int, fmt: str, output: str) -> None:
     """Run one export (in its own process, so its peak RSS is its own)."""
-    from participation import create_app, db
+    from participation import create_app
     from participation.exports import services
     from participation.rounds.models import Round
 
     app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        session = db.session()
+    with app.app_context(), app.extensions["db_sessionmaker"]() as session:
         round_ = session.get(Round, round_id)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with open(output, "wb") as out:
             services.write(session, round_, fmt, out, open_data=False)
-        print(time.perf_counter() - start)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    # VmHWM is this process's own peak RSS; ru_maxrss would carry over the parent's from the fork.
+    with open("/proc/self/status") as status:
+        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print(seconds, cpu, peak_kb)
 
 
 def main() -> None:
@@ -131,21 +135,20 @@ def main() -> None:
             rows = conn.scalar(sa.select(sa.func.count()).select_from(Rating))
         engine.dispose()
         print(f"database: {sa.engine.make_url(url).get_backend_name()}; ratings: {rows}")
-        print(f"{'format':10} {'seconds':>8} {'rows/s':>9} {'peak RSS MB':>12} {'file MB':>8}")
+        print(f"{'format':10} {'seconds':>8} {'rows/s':>9} {'CPU s':>7} {'rows/CPU s':>11} {'peak RSS MB':>12} "
+              f"{'file MB':>8}  (load average {os.getloadavg()[0]:.1f})")
         for fmt in args.formats.split(","):
             output = f"{tmp}/export-{fmt}"
             process = subprocess.Popen([sys.executable, __file__, "--child", url, str(round_id), fmt, output],  # noqa: S603
                                        stdout=subprocess.PIPE, text=True)
-            out = process.stdout.read()
-            _pid, status, usage = os.wait4(process.pid, 0)  # this child's own peak RSS
-            process.returncode = os.waitstatus_to_exitcode(status)
-            process.stdout.close()
+            out, _ = process.communicate()
             if process.returncode:
                 raise SystemExit(f"{fmt}: export failed")
-            peak_kb = usage.ru_maxrss
-            seconds = float(out.strip().splitlines()[-1])
+            seconds_text, cpu_text, peak_text = out.strip().splitlines()[-1].split()
+            seconds, cpu, peak_kb = float(seconds_text), float(cpu_text), int(peak_text)
             size = os.path.getsize(output) / 1e6
-            print(f"{fmt:10} {seconds:8.1f} {rows / seconds:9.0f} {peak_kb / 1024:12.0f} {size:8.1f}", flush=True)
+            print(f"{fmt:10} {seconds:8.1f} {rows / seconds:9.0f} {cpu:7.1f} {rows / cpu:11.0f} {peak_kb / 1024:12.0f} "
+                  f"{size:8.1f}", flush=True)
 
 
 if __name__ == "__main__":

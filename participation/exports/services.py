@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
+from ..accounts.models import User
 from ..moderation.services import audit
 from ..rounds.models import Round
 from . import writers
@@ -50,10 +51,25 @@ def write(db: Session, round_: Round, fmt: str, out: IO[bytes], open_data: bool,
         writers.write_zip(ctx, out, fmt)
 
 
-def export(db: Session, actor: Any, round_: Round, fmt: str, out: IO[bytes], open_data: bool,
-           via: str) -> None:
-    """Write the export and record who took it (``via``: cli, admin or public)."""
-    write(db, round_, fmt, out, open_data)
+def record(db: Session, actor: Any, round_: Round, fmt: str, open_data: bool, via: str) -> None:
+    """Put an export (``via``: cli or admin) or a public download (``via``: public) in the audit log."""
     audit(db, actor if getattr(actor, "is_authenticated", False) else None,
           "round.data_downloaded" if via == "public" else "round.exported", "round", round_.id,
           format=fmt, open_data=open_data, via=via)
+
+
+def export(db: Session, actor: Any, round_: Round, fmt: str, out: IO[bytes], open_data: bool, via: str) -> None:
+    """Write the export, then record it.
+
+    The rows are read in one transaction (one consistent snapshot); it ends before the audit entry
+    is written in a fresh one, so on SQLite a long read never has to become the writer (which
+    fails when someone else wrote meanwhile) and an export never holds the write lock while it
+    reads. The caller commits.
+    """
+    round_id = round_.id
+    write(db, round_, fmt, out, open_data)
+    actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
+    db.rollback()
+    round_ = db.get(Round, round_id)
+    audit_actor = db.get(User, actor_id) if actor_id is not None else None
+    record(db, audit_actor, round_, fmt, open_data, via)

@@ -83,14 +83,22 @@ def header(columns: list[Column], variant: str) -> list[str]:
     return [c.title_de if variant in ("csv-excel", "xlsx") else c.name for c in columns]
 
 
+def needs_guard(column: Column) -> bool:
+    """Could a value of this column start like a formula?"""
+    if column.type != "string" or column.safe:
+        return False
+    return not column.values or any(str(value).startswith(FORMULA_STARTS) for value in column.values)
+
+
 def _converted_rows(table: Table, ctx: ExportContext, variant: str) -> tuple[list[Column], Iterable[list]]:
     columns = table.columns_for(ctx)
-    plan = [(i, CSV_FORMATS[variant][c.type]) for i, c in enumerate(columns)]
+    plan = [(i, CSV_FORMATS[variant][c.type]) for i, c in enumerate(columns)
+            if c.type != "string" or needs_guard(c)]
     plan = [(i, convert) for i, convert in plan if convert is not None]
 
     def rows():
         for raw in table.rows(ctx):
-            row = list(raw)
+            row = raw if type(raw) is list else list(raw)
             for i, convert in plan:
                 value = row[i]
                 if value is not None:
