@@ -129,14 +129,22 @@ class Table:
     def columns_for(self, ctx: ExportContext) -> list[Column]:
         return [c for c in self.columns if not (c.admin_only and ctx.open_data)]
 
-    def rows(self, ctx: ExportContext) -> Iterator[tuple]:
-        """The rows, as sequences in the order of ``columns_for(ctx)``, streamed in batches (SQL
-        tables give fresh lists, which the writers may change in place)."""
+    def rows(self, ctx: ExportContext, formats: dict[int, Callable[[Any], Any]] | None = None) -> Iterator:
+        """The rows, as lists in the order of ``columns_for(ctx)``, streamed in batches.
+
+        ``formats`` maps column positions to a function applied to values that are not None (a
+        writer's formatting, done in the same pass to spare a second loop per row).
+        """
         columns = self.columns_for(ctx)
+        formats = formats or {}
         if self.generate is not None:
             keep = [i for i, c in enumerate(self.columns) if c in columns]
-            for row in self.generate(ctx):
-                yield row if len(keep) == len(self.columns) else tuple(row[i] for i in keep)
+            for raw in self.generate(ctx):
+                row = [raw[i] for i in keep]
+                for i, format_ in formats.items():
+                    if row[i] is not None:
+                        row[i] = format_(row[i])
+                yield row
             return
         expressions: list = []
         # Per column: its position in the SQL row, or a function of the SQL row.
@@ -155,23 +163,27 @@ class Table:
         # the time. On PostgreSQL yield_per uses a server-side cursor.
         statement = self.query(ctx, expressions).execution_options(yield_per=BATCH)
         result = ctx.db.connection().execute(statement)
-        if all(getter is None for _start, getter in plan):
-            for batch in result.partitions():
-                for row in batch:
-                    yield list(row)
-            return
-        # One value per column picked at C speed, then the computed columns put in place.
+        # One value per column picked at C speed, then the computed columns put in place and
+        # the writer's formatting applied.
         pick = operator.itemgetter(*(start for start, _getter in plan))
+        single = len(plan) == 1
         computed = [(i, getter) for i, (_start, getter) in enumerate(plan) if getter is not None]
+        formatted = list(formats.items())
         for batch in result.partitions():
             for row in batch:
-                values = list(pick(row))
+                values = [pick(row)] if single else list(pick(row))
                 for i, getter in computed:
                     values[i] = getter(row)
+                for i, format_ in formatted:
+                    value = values[i]
+                    if value is not None:
+                        values[i] = format_(value)
                 yield values
 
 
 def _getter(convert: Callable | None, start: int, width: int) -> Callable[[Any], Any]:
+    if hasattr(convert, "row_getter"):  # a converter that reads the row itself (one call less)
+        return convert.row_getter(start)
     if width == 1:
         return lambda row: convert(row[start])
     if convert is None:
@@ -205,6 +217,8 @@ def _participant(ctx: ExportContext) -> Callable[[int | None, str | None], str]:
     def participant(user_id: int | None, ballot_code: str | None) -> str:
         return pseudonym(user_id) if user_id is not None else ballot_pseudonym(ballot_code)
 
+    participant.row_getter = lambda start: (  # type: ignore[attr-defined]
+        lambda row: pseudonym(row[start]) if row[start] is not None else ballot_pseudonym(row[start + 1]))
     return participant
 
 

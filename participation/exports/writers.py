@@ -96,16 +96,7 @@ def _converted_rows(table: Table, ctx: ExportContext, variant: str) -> tuple[lis
             if c.type != "string" or needs_guard(c)]
     plan = [(i, convert) for i, convert in plan if convert is not None]
 
-    def rows():
-        for raw in table.rows(ctx):
-            row = raw if type(raw) is list else list(raw)
-            for i, convert in plan:
-                value = row[i]
-                if value is not None:
-                    row[i] = convert(value)
-            yield row
-
-    return columns, rows()
+    return columns, table.rows(ctx, dict(plan))
 
 
 def write_csv(table: Table, ctx: ExportContext, out: IO[bytes], variant: str) -> None:
@@ -404,7 +395,7 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
                 close_sheet(sheet, len(columns), rows)
                 part += 1
                 sheet, rows = start_sheet(f"{table.title_de} ({part})", titles, widths), 0
-            row = list(raw)
+            row = raw
             for i in strings:
                 value = row[i]
                 if value:
