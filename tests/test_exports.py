@@ -430,3 +430,18 @@ def test_report_has_the_visibility_of_the_results(client, db, frozen, filled, ma
     assert client.get(f"/runden/{hidden.id}/bericht").status_code == 403
     draft = make_round(state="draft")
     assert client.get(f"/runden/{draft.id}/bericht").status_code == 404
+
+
+# --- permissions (the matrix of tests/test_permissions.py) --------------------------------------------
+
+@pytest.mark.parametrize("results", ["live", "after_close"])
+@pytest.mark.parametrize("state", ["draft", "open", "closed", "consolidation", "published"])
+@pytest.mark.parametrize("role", ["visitor", "unconfirmed", "resident", "resident_with_code", "moderator", "admin"])
+def test_export_permissions(role, state, results):
+    from participation import permissions
+
+    from .test_permissions import NOW, person, round_in
+
+    round_ = round_in(state, results=results)
+    assert permissions.can_download_open_data(round_, now=NOW) == (state == "published")
+    assert permissions.can_export(person(role)) == (role == "admin")
