@@ -445,3 +445,22 @@ def test_export_permissions(role, state, results):
     round_ = round_in(state, results=results)
     assert permissions.can_download_open_data(round_, now=NOW) == (state == "published")
     assert permissions.can_export(person(role)) == (role == "admin")
+
+
+def test_public_downloads_are_rate_limited(app, client, filled):
+    from participation.exports.views import PUBLIC_DOWNLOAD_LIMIT
+    from participation.extensions import limiter
+
+    round_, _other, _people = filled
+    app.config["RATELIMIT_ENABLED"] = True
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        allowed = int(PUBLIC_DOWNLOAD_LIMIT.split()[0])
+        for _ in range(allowed):
+            assert _get(client, f"/runden/{round_.id}/daten/json").status_code == 200
+        assert _get(client, f"/runden/{round_.id}/daten/json").status_code == 429
+        assert client.get(f"/runden/{round_.id}/daten").status_code == 200  # the page itself is not limited
+    finally:
+        limiter.reset()
+        limiter.enabled = False

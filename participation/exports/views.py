@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from .. import db, permissions
 from ..db import utcnow
+from ..extensions import limiter
 from ..ratings import scales
 from ..results.services import QuestionResult, participant_count, round_results
 from ..rounds.models import Round
@@ -26,6 +27,9 @@ from .writers import LICENSE
 bp = Blueprint("exports", __name__, template_folder="templates")
 
 FORMAT_ORDER = ("csv-excel", "csv", "xlsx", "json")
+# Each public download is written afresh (seconds of CPU for a big round): a limit per address
+# keeps anyone from keeping the server busy with them.
+PUBLIC_DOWNLOAD_LIMIT = "20 per hour"
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -84,6 +88,7 @@ def open_data(round_id: int):
 
 
 @bp.get("/runden/<int:round_id>/daten/<fmt>")
+@limiter.limit(PUBLIC_DOWNLOAD_LIMIT)
 def open_data_download(round_id: int, fmt: str):
     return _send(_open_data_round(round_id), fmt, open_data=True, via="public")
 
