@@ -96,6 +96,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .analysis.views import bp as analysis_bp
     from .api.views import bp as api_bp
     from .comments.views import bp as comments_bp
+    from .exports.views import bp as exports_bp
     from .mail.services import init_app as init_mail
     from .moderation.views import bp as moderation_bp
     from .pages.views import bp as pages_bp
@@ -118,6 +119,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(versions_bp)
     app.register_blueprint(analysis_bp)
     app.register_blueprint(proposals_bp)
+    app.register_blueprint(exports_bp)
     # The JSON API authenticates with the session and checks the X-CSRFToken header on writes.
     from .api import analysis as _api_analysis  # noqa: F401
     from .api import comments as _api_comments  # noqa: F401  (add their routes to api_bp)

@@ -44,6 +44,9 @@ def register_commands(app: Flask) -> None:
     from .ratings.cli import ratings_cli
 
     app.cli.add_command(ratings_cli)
+    from .exports.cli import export_command
+
+    app.cli.add_command(export_command)
 
 
 # --- database ------------------------------------------------------------------------------

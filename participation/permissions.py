@@ -95,6 +95,16 @@ def can_see_group_membership(user: Any) -> bool:
     return has_role(user, "admin")
 
 
+def can_download_open_data(round_: Any, now: datetime | None = None) -> bool:
+    """The open-data set is public once the round is published and its results are public."""
+    return _state(round_, now) == "published" and can_see_results(None, round_, now)
+
+
+def can_export(user: Any) -> bool:
+    """The administration's exports (every comment state, moderation reasons)."""
+    return has_role(user, "admin")
+
+
 def can_edit_round(user: Any, round_: Any, now: datetime | None = None) -> bool:
     return can_manage_rounds(user) and _state(round_, now) == "draft"
 

@@ -82,6 +82,8 @@ ACTION_LABELS = {
     "round.codes_generated": _l("Invitation codes generated"),
     "version.imported": _l("Strategy version imported"),
     "version.replaced": _l("Strategy version replaced"),
+    "round.exported": _l("Round exported"),
+    "round.data_downloaded": _l("Open data downloaded"),
 }
 OBJECT_LABELS = {"comment": _l("Comment"), "user": _l("Account"), "proposal": _l("Proposal"), "round": _l("Round"),
                  "version": _l("Strategy version")}

@@ -1,0 +1,584 @@
+"""The export tables, each defined once: its columns (type, unit, allowed values, German and English
+title and description) and where its rows come from. Every format is written from these.
+
+A table is either a SQL table — its columns carry their SQL expression, and ``query`` wraps them
+in FROM, WHERE and ORDER BY — or a computed one (``generate`` yields small aggregate rows). Rows
+are streamed in batches (``yield_per``: a server-side cursor on PostgreSQL), never a whole table.
+
+Adding a table or a column is one definition:
+
+* a comment column (step 5) is one more ``Column`` in ``COMMENTS.columns``; a correlated scalar
+  subquery needs no join in ``_comments_query``::
+
+      Column("outcome", "string", "Berücksichtigung", "Outcome",
+             "Wie die Stadt den Kommentar berücksichtigt hat.", "How the city considered the comment.",
+             values=OUTCOMES,
+             sql=lambda ctx: sa.select(CommentOutcome.outcome)
+                 .where(CommentOutcome.comment_id == Comment.id).scalar_subquery()),
+      Column("outcome_explanation", "string", "Begründung", "Outcome explanation", ..., sql=...),
+      Column("proposal_ids", "string", "Vorschläge", "Proposal ids",
+             "Kommagetrennte Ids der Vorschläge, die den Kommentar zitieren.",
+             "Comma-separated ids of the proposals that cite the comment.",
+             sql=lambda ctx: sa.select(sa.func.aggregate_strings(
+                 sa.cast(ProposalComment.proposal_id, sa.String), ","))
+                 .where(ProposalComment.comment_id == Comment.id).scalar_subquery()),
+
+* a table (``proposals``, ``evidence``, ``changes``) is one ``Table(...)`` appended to ``TABLES``
+  with its columns and a ``query(ctx, columns)`` that selects ``columns`` from its model for
+  ``ctx.round`` (``ctx.open_data`` says whether the public gets the file: filter accordingly);
+  ``applies=lambda ctx: ...`` leaves it out where it has nothing to say (``changes`` when no next
+  version exists). Nothing else changes: the CSV, XLSX and JSON writers, ``datapackage.json``,
+  the README, the *Datenwörterbuch* sheet and the ``/runden/<id>/daten`` page all read ``TABLES``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property, lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..accounts.models import DISTRICTS, User
+from ..comments.models import HIDE_REASONS, STANCES, Comment
+from ..comments.models import STATES as COMMENT_STATES
+from ..pseudonyms import ballot_pseudonym, pseudonymizer
+from ..ratings.models import CHANNELS, VALUES, Ballot, Rating
+from ..results.services import round_results
+from ..rounds.models import QUESTIONS, InvitationCode, Round
+from ..rounds.services import scope_items
+from ..strategy.models import ITEM_KINDS, StrategyItem
+
+BERLIN = ZoneInfo("Europe/Berlin")
+BATCH = 5000  # rows fetched per round trip
+TYPES = ("integer", "number", "string", "datetime", "date", "boolean")
+PARTICIPANT_CHANNELS = ("online", *CHANNELS)
+GROUPS = ("all", "verified")
+MODES = ("online", "offline")
+SUPPRESS_BELOW = 5  # district cells with fewer participants are left empty
+Z_95 = 1.959963984540054
+# Comments in the files: the public sees only visible ones; the administration also those
+# waiting for a moderator and those hidden (with the reason). Deleted ones were taken back by
+# their authors and are in no file.
+OPEN_COMMENT_STATES = ("visible",)
+ADMIN_COMMENT_STATES = ("visible", "pending", "hidden")
+
+
+@dataclass
+class ExportContext:
+    db: Session
+    round: Round
+    open_data: bool
+    exported_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @cached_property
+    def pseudonym(self) -> Callable[[int], str]:
+        """user id -> pseudonym of this round (HMAC), remembered for the many rows of one person."""
+        return lru_cache(maxsize=65536)(pseudonymizer(self.round.id))
+
+    @property
+    def comment_states(self) -> tuple[str, ...]:
+        return OPEN_COMMENT_STATES if self.open_data else ADMIN_COMMENT_STATES
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # English snake_case: open data, JSON, datapackage
+    type: str  # one of TYPES (Frictionless Table Schema types)
+    title_de: str  # German column title (Excel variants, Datenwörterbuch)
+    title_en: str
+    description_de: str
+    description_en: str
+    unit: str | None = None
+    values: tuple | None = None  # allowed values
+    # SQL tables: the expression (or a tuple of expressions) that gives the value ...
+    sql: Callable[[ExportContext], Any] | None = None
+    # ... and, where the value is computed in Python, a function (built once per export) that
+    # takes the SQL value(s) and returns the column's value.
+    convert: Callable[[ExportContext], Callable[..., Any]] | None = None
+    admin_only: bool = False  # left out of open data
+    # Text the platform makes itself (keys, pseudonyms) never starts like a formula: the CSV
+    # writers skip the guard (as for columns whose allowed values are listed).
+    safe: bool = False
+    number_format: str | None = None  # XLSX display format
+
+    def __post_init__(self) -> None:
+        assert self.type in TYPES, self.type
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # English snake_case; also the file name
+    title_de: str
+    title_en: str
+    description_de: str
+    description_en: str
+    columns: tuple[Column, ...]
+    query: Callable[[ExportContext, list], sa.Select] | None = None
+    generate: Callable[[ExportContext], Iterator[tuple]] | None = None
+    note_de: str = ""
+    note_en: str = ""
+    applies: Callable[[ExportContext], bool] = lambda ctx: True
+
+    def columns_for(self, ctx: ExportContext) -> list[Column]:
+        return [c for c in self.columns if not (c.admin_only and ctx.open_data)]
+
+    def rows(self, ctx: ExportContext, formats: dict[int, Callable[[Any], Any]] | None = None) -> Iterator:
+        """The rows, as lists in the order of ``columns_for(ctx)``, streamed in batches.
+
+        ``formats`` maps column positions to a function applied to values that are not None (a
+        writer's formatting, done in the same pass to spare a second loop per row).
+        """
+        columns = self.columns_for(ctx)
+        formats = formats or {}
+        if self.generate is not None:
+            keep = [i for i, c in enumerate(self.columns) if c in columns]
+            for raw in self.generate(ctx):
+                row = [raw[i] for i in keep]
+                for i, format_ in formats.items():
+                    if row[i] is not None:
+                        row[i] = format_(row[i])
+                yield row
+            return
+        expressions: list = []
+        # Per column: its position in the SQL row, or a function of the SQL row.
+        plan: list[tuple[int, Callable[[Any], Any] | None]] = []
+        for column in columns:
+            sql = column.sql(ctx)
+            parts = list(sql) if isinstance(sql, tuple) else [sql]
+            start = len(expressions)
+            expressions.extend(part.label(f"c{start + i}") for i, part in enumerate(parts))
+            convert = column.convert(ctx) if column.convert else None
+            if convert is None and len(parts) == 1:
+                plan.append((start, None))
+            else:
+                plan.append((start, _getter(convert, start, len(parts))))
+        # Core, not the ORM: these rows are plain tuples, and the ORM's per-row work would triple
+        # the time. On PostgreSQL yield_per uses a server-side cursor.
+        statement = self.query(ctx, expressions).execution_options(yield_per=BATCH)
+        result = ctx.db.connection().execute(statement)
+        # One value per column picked at C speed, then the computed columns put in place and
+        # the writer's formatting applied.
+        pick = operator.itemgetter(*(start for start, _getter in plan))
+        single = len(plan) == 1
+        computed = [(i, getter) for i, (_start, getter) in enumerate(plan) if getter is not None]
+        formatted = list(formats.items())
+        for batch in result.partitions():
+            for row in batch:
+                values = [pick(row)] if single else list(pick(row))
+                for i, getter in computed:
+                    values[i] = getter(row)
+                for i, format_ in formatted:
+                    value = values[i]
+                    if value is not None:
+                        values[i] = format_(value)
+                yield values
+
+
+def _getter(convert: Callable | None, start: int, width: int) -> Callable[[Any], Any]:
+    if hasattr(convert, "row_getter"):  # a converter that reads the row itself (one call less)
+        return convert.row_getter(start)
+    if width == 1:
+        return lambda row: convert(row[start])
+    if convert is None:
+        raise ValueError("a column of several SQL values needs a convert function")
+    return lambda row: convert(*row[start:start + width])
+
+
+def of_round(ctx: ExportContext, column) -> Any:
+    """``column == round id``. On SQLite "+ 0" keeps the planner off the round indexes: one pass
+    over the table in storage order is four times faster than visiting 1,000,000 rows by index.
+    PostgreSQL plans this from its statistics."""
+    if ctx.db.get_bind().dialect.name == "sqlite":
+        return column + 0 == ctx.round.id
+    return column == ctx.round.id
+
+
+def utc(column) -> Any:
+    """A timestamp without the UTCDateTime round trip (a third of the time per row): SQLite gives
+    naive UTC, PostgreSQL aware; the writers read naive times as UTC."""
+    return sa.type_coerce(column, sa.DateTime())
+
+
+def plain(column) -> Any:
+    """An enum column as its stored text, without per-row checking."""
+    return sa.type_coerce(column, sa.String())
+
+
+def _participant(ctx: ExportContext) -> Callable[[int | None, str | None], str]:
+    pseudonym = ctx.pseudonym
+
+    def participant(user_id: int | None, ballot_code: str | None) -> str:
+        return pseudonym(user_id) if user_id is not None else ballot_pseudonym(ballot_code)
+
+    participant.row_getter = lambda start: (  # type: ignore[attr-defined]
+        lambda row: pseudonym(row[start]) if row[start] is not None else ballot_pseudonym(row[start + 1]))
+    return participant
+
+
+# --- results -------------------------------------------------------------------------------------
+
+def wilson(successes: int, total: int, z: float = Z_95) -> tuple[float | None, float | None]:
+    """Wilson score interval of a share (successes / total); None without answers."""
+    if not total:
+        return None, None
+    p = successes / total
+    denominator = 1 + z * z / total
+    centre = p + z * z / (2 * total)
+    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return max(0.0, (centre - margin) / denominator), min(1.0, (centre + margin) / denominator)
+
+
+def _rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _results_rows(ctx: ExportContext) -> Iterator[tuple]:
+    items = scope_items(ctx.db, ctx.round)
+    per_group = {
+        "all": round_results(ctx.db, ctx.round),
+        "verified": round_results(ctx.db, ctx.round, verified_only=True),
+    }
+    from ..results.services import QuestionResult
+
+    for item in items:
+        for question in ctx.round.questions:
+            for group in GROUPS:
+                result = per_group[group].get(item.id, {}).get(question) or QuestionResult(question)
+                low, high = wilson(result.counts[4] + result.counts[5], result.answered)
+                yield (
+                    item.key, item.kind, item.title_de, question, group, result.n,
+                    *(result.counts[value] for value in VALUES),
+                    _rounded(result.mean), result.median, _rounded(result.share_agree),
+                    _rounded(low), _rounded(high),
+                )
+
+
+def _count_column(value: int) -> Column:
+    label_de = "keine Angabe" if value == 0 else f"Wert {value}"
+    label_en = "no answer" if value == 0 else f"value {value}"
+    return Column(
+        f"n_{value}", "integer", f"Anzahl {label_de}", f"Count {label_en}",
+        f"Anzahl der Bewertungen mit {label_de}" + (" (0)." if value == 0 else "."),
+        f"Number of ratings with {label_en}" + (" (0)." if value == 0 else "."), unit="ratings",
+    )
+
+
+ITEM_KEY = Column(
+    "item_key", "string", "Element", "Item key",
+    "Dauerhafter Schlüssel des Strategie-Elements (gleich über Strategieversionen hinweg).",
+    "Stable key of the strategy item (the same across strategy versions).",
+    sql=lambda ctx: StrategyItem.key, safe=True,  # [a-z0-9-/] (strategy.services.KEY_RE)
+)
+QUESTION = Column(
+    "question", "string", "Frage", "Question",
+    "agreement = Zustimmung, importance = Wichtigkeit.", "agreement or importance.", values=QUESTIONS,
+    sql=lambda ctx: plain(Rating.question),
+)
+
+RESULTS = Table(
+    "results", "Ergebnisse", "Results",
+    "Verteilung, Mittelwert, Median und Zustimmungsanteil je Element und Frage, für alle "
+    "Teilnehmenden (group = all) und nur für verifizierte mit Einladungscode (group = verified).",
+    "Distribution, mean, median and share who agree per item and question, for all participants "
+    "(group = all) and for verified participants with an invitation code only (group = verified).",
+    columns=(
+        ITEM_KEY,
+        Column("item_kind", "string", "Art", "Item kind",
+               "vision, mission (Leitbild), coordinate (Leitkoordinate), field (Handlungsfeld), "
+               "target (Zielbild).",
+               "vision, mission, coordinate (guiding coordinate), field (field of action), target (target picture).",
+               values=ITEM_KINDS),
+        Column("item_title", "string", "Titel", "Item title", "Deutscher Titel des Elements.",
+               "German title of the item."),
+        Column("question", "string", "Frage", "Question", QUESTION.description_de, QUESTION.description_en,
+               values=QUESTIONS),
+        Column("group", "string", "Gruppe", "Group",
+               "all = alle Teilnehmenden (online und offline), verified = nur verifizierte (Einladungscode).",
+               "all = every participant (online and offline), verified = verified participants only "
+               "(invitation code).", values=GROUPS),
+        Column("n", "integer", "Anzahl", "Ratings",
+               "Anzahl der Bewertungen, „keine Angabe“ eingeschlossen; n = n_0 + … + n_5.",
+               "Number of ratings, “no answer” included; n = n_0 + … + n_5.", unit="ratings"),
+        *(_count_column(value) for value in VALUES),
+        Column("mean", "number", "Mittelwert", "Mean",
+               "Mittelwert der Antworten 1–5 (ohne „keine Angabe“); leer ohne Antworten.",
+               "Mean of the answers 1–5 (without “no answer”); empty without answers.",
+               unit="scale 1-5", number_format="0.00"),
+        Column("median", "number", "Median", "Median", "Median der Antworten 1–5.", "Median of the answers 1–5.",
+               unit="scale 1-5", number_format="0.0"),
+        Column("share_agree", "number", "Anteil Zustimmung", "Share agree",
+               "Anteil der Antworten 4 und 5 an den Antworten 1–5 (bei Wichtigkeit: „wichtig“), 0 bis 1.",
+               "Share of the answers 4 and 5 among the answers 1–5 (for importance: “important”), 0 to 1.",
+               unit="share 0-1", number_format="0.0%"),
+        Column("ci_low", "number", "Konfidenz unten", "CI low",
+               "Untere Grenze des 95-%-Konfidenzintervalls (Wilson) von share_agree.",
+               "Lower bound of the 95 % confidence interval (Wilson) of share_agree.",
+               unit="share 0-1", number_format="0.0%"),
+        Column("ci_high", "number", "Konfidenz oben", "CI high",
+               "Obere Grenze des 95-%-Konfidenzintervalls (Wilson) von share_agree.",
+               "Upper bound of the 95 % confidence interval (Wilson) of share_agree.",
+               unit="share 0-1", number_format="0.0%"),
+    ),
+    generate=_results_rows,
+)
+
+
+# --- ratings -------------------------------------------------------------------------------------
+
+def _ratings_query(ctx: ExportContext, columns: list) -> sa.Select:
+    return (
+        sa.select(*columns)
+        .select_from(Rating)
+        .join(StrategyItem, StrategyItem.id == Rating.item_id)
+        .outerjoin(Ballot, Ballot.id == Rating.ballot_id)
+        .outerjoin(InvitationCode, sa.and_(InvitationCode.round_id == Rating.round_id,
+                                           InvitationCode.redeemed_by_id == Rating.user_id))
+        .where(of_round(ctx, Rating.round_id))
+        .order_by(Rating.id)
+    )
+
+
+PARTICIPANT_DE = ("Pseudonym der Person in dieser Runde: online ein HMAC der Konto-Id mit einem Schlüssel "
+                  "je Runde (nicht über Runden verknüpfbar), offline „ballot:“ und die Nummer des Fragebogens.")
+PARTICIPANT_EN = ("Pseudonym of the participant in this round: online an HMAC of the account id under a key "
+                  "per round (cannot be linked across rounds), offline “ballot:” and the printed ballot id.")
+
+RATINGS = Table(
+    "ratings", "Bewertungen", "Ratings",
+    "Eine Zeile je Bewertung (Person × Element × Frage), pseudonym.",
+    "One row per rating (participant × item × question), pseudonymous.",
+    columns=(
+        Column("participant", "string", "Teilnehmende Person", "Participant", PARTICIPANT_DE, PARTICIPANT_EN,
+               sql=lambda ctx: (Rating.user_id, Ballot.code), convert=_participant, safe=True),
+        Column("channel", "string", "Weg", "Channel",
+               "online, paper (Papierfragebogen), workshop, phone (Telefon).",
+               "online, paper (questionnaire), workshop, phone.", values=PARTICIPANT_CHANNELS,
+               sql=lambda ctx: sa.func.coalesce(Ballot.channel, "online", type_=sa.String)),
+        Column("verified", "boolean", "Verifiziert", "Verified",
+               "Die Person hat in dieser Runde einen Einladungscode eingelöst.",
+               "The participant redeemed an invitation code in this round.",
+               sql=lambda ctx: InvitationCode.id.is_not(None)),
+        ITEM_KEY,
+        QUESTION,
+        Column("value", "integer", "Wert", "Value",
+               "0 = keine Angabe; 1 = stimme gar nicht zu / gar nicht wichtig … 5 = stimme voll zu / sehr wichtig.",
+               "0 = no answer; 1 = strongly disagree / not important at all … 5 = strongly agree / very important.",
+               unit="scale 1-5", values=VALUES, sql=lambda ctx: Rating.value),
+        Column("rated_at", "datetime", "Zeitpunkt", "Rated at",
+               "Wann der Wert zuletzt gesetzt wurde (offline: Zeitpunkt der Erfassung).",
+               "When the value was last set (offline: when the ballot was entered).",
+               sql=lambda ctx: utc(Rating.updated_at)),
+    ),
+    query=_ratings_query,
+)
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+def _comments_query(ctx: ExportContext, columns: list) -> sa.Select:
+    return (
+        sa.select(*columns)
+        .select_from(Comment)
+        .join(StrategyItem, StrategyItem.id == Comment.item_id)
+        .where(Comment.round_id == ctx.round.id, Comment.state.in_(ctx.comment_states))
+        .order_by(Comment.id)
+    )
+
+
+COMMENTS = Table(
+    "comments", "Kommentare", "Comments",
+    "Die Beiträge der Diskussion je Element. Offene Daten: nur öffentlich sichtbare Beiträge.",
+    "The discussion's comments per item. Open data: only comments visible to the public.",
+    columns=(
+        Column("comment_id", "integer", "Kommentar-Nr.", "Comment id", "Nummer des Kommentars.",
+               "Id of the comment.", sql=lambda ctx: Comment.id),
+        Column("parent_id", "integer", "Antwort auf", "Parent id",
+               "Nummer des Kommentars, auf den geantwortet wird; leer bei Kommentaren ohne Bezug. Der "
+               "Kommentar kann fehlen, wenn er ausgeblendet oder gelöscht ist.",
+               "Id of the comment replied to; empty for top-level comments. It may be missing from the "
+               "file when hidden or deleted.", sql=lambda ctx: Comment.parent_id),
+        ITEM_KEY,
+        Column("stance", "string", "Haltung", "Stance",
+               "support = Zustimmung, criticism = Kritik, suggestion = Vorschlag, question = Frage.",
+               "support, criticism, suggestion, question.", values=STANCES, sql=lambda ctx: Comment.stance),
+        Column("text", "string", "Text", "Text", "Der Text, wie geschrieben (Markdown-Teilmenge).",
+               "The text as written (a subset of Markdown).", sql=lambda ctx: Comment.body),
+        Column("created_at", "datetime", "Geschrieben", "Created at", "Wann der Kommentar geschrieben wurde.",
+               "When the comment was written.", sql=lambda ctx: utc(Comment.created_at)),
+        Column("edited_at", "datetime", "Bearbeitet", "Edited at", "Letzte Bearbeitung; leer, wenn nie bearbeitet.",
+               "Last edit; empty if never edited.", sql=lambda ctx: utc(Comment.edited_at)),
+        Column("participant", "string", "Teilnehmende Person", "Participant",
+               PARTICIPANT_DE + " Dasselbe Pseudonym wie in ratings.",
+               PARTICIPANT_EN + " The same pseudonym as in ratings.",
+               sql=lambda ctx: Comment.author_id, convert=lambda ctx: ctx.pseudonym, safe=True),
+        Column("channel", "string", "Weg", "Channel", "Kommentare werden online geschrieben.",
+               "Comments are written online.", values=PARTICIPANT_CHANNELS,
+               sql=lambda ctx: sa.literal("online", sa.String)),
+        Column("official", "boolean", "Antwort der Stadt", "Official",
+               "Als Antwort der Stadt gekennzeichnet.", "Marked as a reply of the city.",
+               sql=lambda ctx: Comment.is_official),
+        Column("helpful_count", "integer", "Hilfreich", "Helpful count",
+               "Wie viele Personen den Kommentar hilfreich fanden.", "How many people found the comment helpful.",
+               unit="people", sql=lambda ctx: Comment.helpful_count),
+        Column("state", "string", "Status", "State",
+               "visible = öffentlich; pending = wartet auf Moderation; hidden = von der Moderation ausgeblendet.",
+               "visible = public; pending = waiting for a moderator; hidden = hidden by the moderation.",
+               values=tuple(s for s in COMMENT_STATES if s in ADMIN_COMMENT_STATES), sql=lambda ctx: Comment.state),
+        Column("moderation_reason", "string", "Moderationsgrund", "Moderation reason",
+               "Grund der letzten Moderationsentscheidung (nur im Export der Verwaltung).",
+               "Reason of the last moderation decision (only in the administration's export).",
+               values=HIDE_REASONS, admin_only=True, sql=lambda ctx: Comment.moderation_reason),
+    ),
+    query=_comments_query,
+)
+
+
+# --- participation over time -----------------------------------------------------------------------
+
+def _hour_bucket(db: Session, column) -> Any:
+    """The UTC hour of a timestamp as 'YYYY-MM-DD HH' text (Berlin days are whole UTC hours)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    # SQLite keeps naive UTC as 'YYYY-MM-DD HH:MM:SS…' text; its first 13 characters are the hour.
+    return sa.func.substr(column, 1, 13)
+
+
+def _berlin_day(hour: str) -> date:
+    return datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC).astimezone(BERLIN).date()
+
+
+def _participation_rows(ctx: ExportContext) -> Iterator[tuple]:
+    db = ctx.db
+    mode = sa.case((Rating.ballot_id.is_(None), "online"), else_="offline")
+    hour = _hour_bucket(db, Rating.created_at)
+    ratings: dict[tuple[date, str], int] = {}
+    for bucket, kind, count in db.execute(
+        sa.select(hour, mode, sa.func.count()).where(of_round(ctx, Rating.round_id)).group_by(hour, mode)
+    ):
+        key = (_berlin_day(bucket), kind)
+        ratings[key] = ratings.get(key, 0) + count
+    # When each participant gave the first rating: one row per participant, streamed.
+    first = (
+        sa.select(Rating.user_id, Rating.ballot_id, sa.func.min(Rating.created_at).label("first"))
+        .where(of_round(ctx, Rating.round_id)).group_by(Rating.user_id, Rating.ballot_id).subquery()
+    )
+    first_hour = _hour_bucket(db, first.c.first)
+    first_mode = sa.case((first.c.ballot_id.is_(None), "online"), else_="offline")
+    newcomers: dict[tuple[date, str], int] = {}
+    for bucket, kind, count in db.execute(
+        sa.select(first_hour, first_mode, sa.func.count()).group_by(first_hour, first_mode)
+    ):
+        key = (_berlin_day(bucket), kind)
+        newcomers[key] = newcomers.get(key, 0) + count
+    days = {day for day, _kind in ratings}
+    if not days:
+        return
+    day, last = min(days), max(days)
+    total = dict.fromkeys(MODES, 0)
+    while day <= last:
+        for kind in MODES:
+            new = newcomers.get((day, kind), 0)
+            total[kind] += new
+            yield day, kind, ratings.get((day, kind), 0), new, total[kind]
+        day += timedelta(days=1)
+
+
+PARTICIPATION = Table(
+    "participation", "Beteiligung", "Participation",
+    "Bewertungen und neue Teilnehmende je Tag (Europe/Berlin), online und offline.",
+    "Ratings and new participants per day (Europe/Berlin), online and offline.",
+    columns=(
+        Column("date", "date", "Tag", "Date", "Kalendertag in Münster (Europe/Berlin).",
+               "Calendar day in Münster (Europe/Berlin)."),
+        Column("mode", "string", "Weg", "Mode", "online oder offline (Papier, Workshop, Telefon).",
+               "online or offline (paper, workshop, phone).", values=MODES),
+        Column("ratings", "integer", "Bewertungen", "Ratings",
+               "An diesem Tag abgegebene Bewertungen (noch bestehende; offline: an diesem Tag erfasst).",
+               "Ratings given on that day (those still standing; offline: entered on that day).",
+               unit="ratings"),
+        Column("new_participants", "integer", "Neue Teilnehmende", "New participants",
+               "Personen, die an diesem Tag ihre erste Bewertung abgaben.",
+               "Participants who gave their first rating on that day.", unit="people"),
+        Column("participants_total", "integer", "Teilnehmende gesamt", "Participants total",
+               "Teilnehmende bis einschließlich dieses Tages.", "Participants up to and including that day.",
+               unit="people"),
+    ),
+    generate=_participation_rows,
+)
+
+
+# --- districts -------------------------------------------------------------------------------------
+
+DISTRICT_NAMES = {"mitte": "Mitte", "nord": "Nord", "ost": "Ost", "west": "West", "suedost": "Südost",
+                  "hiltrup": "Hiltrup", None: "keine Angabe"}
+NOT_GIVEN = "not_given"
+
+
+def suppress(counts: dict[Any, int]) -> dict[Any, int | None]:
+    """Cells under SUPPRESS_BELOW become None; if that hides a single cell, the smallest other one
+    goes too, so it cannot be worked out from the total."""
+    shown = {key: (None if count < SUPPRESS_BELOW else count) for key, count in counts.items()}
+    hidden = [key for key, value in shown.items() if value is None]
+    if len(hidden) == 1:
+        rest = [key for key, value in shown.items() if value is not None]
+        if rest:
+            shown[min(rest, key=lambda key: counts[key])] = None
+    return shown
+
+
+def district_counts(db: Session, round_: Round) -> dict[str | None, int]:
+    """Participants per district (None: not given), accounts and offline ballots together."""
+    counts: dict[str | None, int] = dict.fromkeys((*DISTRICTS, None), 0)
+    online = (sa.select(User.district, sa.func.count(sa.distinct(Rating.user_id)))
+              .join(User, User.id == Rating.user_id).where(Rating.round_id == round_.id).group_by(User.district))
+    offline = (sa.select(Ballot.district, sa.func.count(sa.distinct(Rating.ballot_id)))
+               .join(Ballot, Ballot.id == Rating.ballot_id).where(Rating.round_id == round_.id)
+               .group_by(Ballot.district))
+    for query in (online, offline):
+        for district, count in db.execute(query):
+            counts[district] = counts.get(district, 0) + count
+    return counts
+
+
+def _district_rows(ctx: ExportContext) -> Iterator[tuple]:
+    shown = suppress(district_counts(ctx.db, ctx.round))
+    for district, value in shown.items():
+        yield district or NOT_GIVEN, DISTRICT_NAMES[district], value, value is None
+
+
+DISTRICTS_TABLE = Table(
+    "districts", "Stadtbezirke", "Districts",
+    "Teilnehmende je Stadtbezirk (freiwillige Angabe; online aus dem Profil, offline vom Fragebogen).",
+    "Participants per district (voluntary; online from the profile, offline from the ballot).",
+    columns=(
+        Column("district", "string", "Stadtbezirk", "District", "Schlüssel des Stadtbezirks; not_given = keine Angabe.",
+               "Key of the district; not_given = not stated.", values=(*DISTRICTS, NOT_GIVEN)),
+        Column("district_name", "string", "Name", "District name", "Name des Stadtbezirks.", "Name of the district."),
+        Column("participants", "integer", "Teilnehmende", "Participants",
+               f"Teilnehmende; leer, wenn weniger als {SUPPRESS_BELOW} (Geheimhaltung).",
+               f"Participants; empty when fewer than {SUPPRESS_BELOW} (suppressed).", unit="people"),
+        Column("suppressed", "boolean", "Unterdrückt", "Suppressed",
+               f"Zahl unterdrückt: weniger als {SUPPRESS_BELOW}, oder die zweite Zelle, damit sich eine einzelne "
+               "unterdrückte nicht aus der Summe errechnen lässt.",
+               f"Number suppressed: fewer than {SUPPRESS_BELOW}, or the second cell, so that a single "
+               "suppressed one cannot be worked out from the total."),
+    ),
+    generate=_district_rows,
+    note_de=f"Zellen mit weniger als {SUPPRESS_BELOW} Teilnehmenden sind leer.",
+    note_en=f"Cells with fewer than {SUPPRESS_BELOW} participants are empty.",
+)
+
+
+# Every export writes these, in this order. Step 5 appends PROPOSALS, EVIDENCE and CHANGES here.
+TABLES: list[Table] = [RESULTS, RATINGS, COMMENTS, PARTICIPATION, DISTRICTS_TABLE]
+
+
+def tables_for(ctx: ExportContext) -> list[Table]:
+    return [table for table in TABLES if table.applies(ctx)]

@@ -1,0 +1,466 @@
+"""Exports: the invariants of the files in every format, privacy, formula-like text, the CLI,
+the admin downloads, the open-data page and the printable report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from participation.comments.models import Comment
+from participation.exports import services
+from participation.exports.tables import TABLES, ExportContext, suppress, wilson
+from participation.moderation.models import AuditEntry
+from participation.pseudonyms import pseudonymizer
+from participation.ratings.models import Ballot, Rating
+from participation.rounds.models import InvitationCode
+from participation.rounds.services import scope_items
+from participation.strategy.models import StrategyItem
+
+FORMULAS = ["=1+2", "+SUM(A1)", "-3+3", "@cmd", "\tTab", "\rCR", "\uff1dHYPERLINK(1)", "\uff0b1", "\uff0d1", "\uff20x"]
+T0 = datetime(2026, 11, 2, 10, 30, tzinfo=UTC)
+
+
+def _comment(db, round_, item, author, body, state="visible", parent=None, reason=None, created=T0):
+    comment = Comment(round_id=round_.id, item_id=item.id, author_id=author.id, parent_id=parent.id if parent else None,
+                      stance="suggestion", body=body, body_html=f"<p>{body}</p>", state=state,
+                      moderation_reason=reason, created_at=created)
+    db.add(comment)
+    db.flush()
+    return comment
+
+
+@pytest.fixture
+def filled(db, make_round, make_user):
+    """A published round with online and offline ratings, a verified participant and comments in
+    every state (some formula-like), plus a second round rated by the same people."""
+    round_ = make_round(state="published", importance=True, results="after_close")
+    other = make_round(state="published", title="Zweite Runde")
+    items = scope_items(db, round_)
+    people = [make_user(email=f"person{i}@example.org", name=f"Name{i}Person") for i in range(7)]
+    for i, person in enumerate(people):
+        for j, item in enumerate(items[:4]):
+            when = T0 + timedelta(days=i % 3, hours=j)
+            db.add(Rating(round_id=round_.id, item_id=item.id, user_id=person.id, question="agreement",
+                          value=(i + j) % 6, created_at=when, updated_at=when))
+            db.add(Rating(round_id=round_.id, item_id=item.id, user_id=person.id, question="importance",
+                          value=(i * j) % 6, created_at=when, updated_at=when))
+        db.add(Rating(round_id=other.id, item_id=items[0].id, user_id=person.id, question="agreement", value=3))
+    people[0].district = "mitte"
+    for person in people[1:7]:
+        person.district = "nord"
+    db.add(InvitationCode(round_id=round_.id, code="ABCD-EFGH", redeemed_by_id=people[1].id, redeemed_at=T0))
+    for k, channel in enumerate(("paper", "paper", "workshop")):
+        ballot = Ballot(round_id=round_.id, code=f"P-{k}", channel=channel, district="nord")
+        db.add(ballot)
+        db.flush()
+        db.add(Rating(round_id=round_.id, item_id=items[0].id, ballot_id=ballot.id, question="agreement", value=5,
+                      created_at=T0, updated_at=T0))
+    top = _comment(db, round_, items[0], people[0], "Mehr Radwege, bitte.")
+    _comment(db, round_, items[0], people[1], "Antwort", parent=top)
+    for n, text in enumerate(FORMULAS):
+        _comment(db, round_, items[1], people[n % 7], text)
+    _comment(db, round_, items[0], people[2], "Versteckt und beleidigend", state="hidden", reason="insult")
+    _comment(db, round_, items[0], people[3], "Wartet noch", state="pending")
+    _comment(db, round_, items[0], people[4], "Zurückgezogen", state="deleted")
+    db.commit()
+    return round_, other, people
+
+
+def _export(app, db, round_, fmt, open_data):
+    out = io.BytesIO()
+    with app.test_request_context():
+        services.write(db, round_, fmt, out, open_data)
+    return out.getvalue()
+
+
+def _csv_tables(data: bytes, excel: bool) -> dict[str, list[list[str]]]:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    tables = {}
+    for name in archive.namelist():
+        if name.endswith(".csv"):
+            raw = archive.read(name)
+            if excel:
+                assert raw.startswith(b"\xef\xbb\xbf")
+                text = raw[3:].decode("utf-8")
+            else:
+                text = raw.decode("utf-8")
+            assert "\r\n" in text and "\n" not in text.replace("\r\n", "").replace("\n", "\n")
+            tables[name[:-4]] = list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if excel else ","))
+    return tables
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _json_tables(data: bytes) -> dict[str, list[dict]]:
+    return {name[:-5]: json.loads(raw) for name, raw in _members(data).items()
+            if name.endswith(".json") and name != "datapackage.json"}
+
+
+def _rows(table: list[list[str]]) -> list[dict]:
+    head, *rows = table
+    return [dict(zip(head, row, strict=True)) for row in rows]
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+def test_results_counts_add_up_and_match_the_rating_rows(app, db, filled):
+    round_, _other, _people = filled
+    results = _json_tables(_export(app, db, round_, "json", True))["results"]
+    ratings = _json_tables(_export(app, db, round_, "json", True))["ratings"]
+    items = scope_items(db, round_)
+    assert len(results) == len(items) * 2 * 2  # items × questions × groups
+    for row in results:
+        assert sum(row[f"n_{v}"] for v in range(6)) == row["n"]
+        stored = db.scalar(sa.select(sa.func.count()).select_from(Rating)
+                           .join(StrategyItem, StrategyItem.id == Rating.item_id)
+                           .where(Rating.round_id == round_.id, Rating.question == row["question"],
+                                  StrategyItem.key == row["item_key"]))
+        exported = [r for r in ratings if r["item_key"] == row["item_key"] and r["question"] == row["question"]
+                    and (row["group"] == "all" or r["verified"])]
+        assert row["n"] == len(exported)
+        if row["group"] == "all":
+            assert row["n"] == stored
+        if row["n"] - row["n_0"]:
+            assert 0 <= row["ci_low"] <= row["share_agree"] <= row["ci_high"] <= 1
+        else:
+            assert row["mean"] is None and row["ci_low"] is None
+    first = next(r for r in results if r["item_key"] == items[0].key and r["question"] == "agreement"
+                 and r["group"] == "all")
+    assert first["n"] == 7 + 3  # seven accounts and three ballots
+    verified = next(r for r in results if r["item_key"] == items[0].key and r["question"] == "agreement"
+                    and r["group"] == "verified")
+    assert verified["n"] == 1
+
+
+def test_wilson_interval():
+    low, high = wilson(5, 10)
+    assert (round(low, 4), round(high, 4)) == (0.2366, 0.7634)
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == pytest.approx(1.0)
+    assert wilson(0, 0) == (None, None)
+
+
+def test_ratings_channels_and_pseudonyms(app, db, filled):
+    round_, other, people = filled
+    ratings = _json_tables(_export(app, db, round_, "json", False))["ratings"]
+    assert {r["channel"] for r in ratings} == {"online", "paper", "workshop"}
+    assert {r["participant"] for r in ratings if r["channel"] != "online"} == {"ballot:P-0", "ballot:P-1", "ballot:P-2"}
+    with app.app_context():
+        here, there = pseudonymizer(round_.id), pseudonymizer(other.id)
+    online = {r["participant"] for r in ratings if r["channel"] == "online"}
+    assert online == {here(p.id) for p in people}
+    in_other = {r["participant"] for r in _json_tables(_export(app, db, other, "json", False))["ratings"]}
+    assert in_other == {there(p.id) for p in people}
+    assert not online & in_other  # the same people, unrelated ids in two rounds
+    assert {r["participant"] for r in ratings if r["verified"]} == {here(people[1].id)}
+
+
+# --- comments --------------------------------------------------------------------------------------
+
+def test_comment_rows_are_what_the_public_or_the_admin_sees(app, db, filled):
+    round_, _other, _people = filled
+    states = dict(db.execute(sa.select(Comment.id, Comment.state).where(Comment.round_id == round_.id)).all())
+    public = _json_tables(_export(app, db, round_, "json", True))["comments"]
+    admin = _json_tables(_export(app, db, round_, "json", False))["comments"]
+    assert sorted(c["comment_id"] for c in public) == sorted(i for i, s in states.items() if s == "visible")
+    assert sorted(c["comment_id"] for c in admin) == sorted(i for i, s in states.items() if s != "deleted")
+    assert "moderation_reason" not in public[0]
+    hidden = next(c for c in admin if c["state"] == "hidden")
+    assert hidden["moderation_reason"] == "insult"
+    reply = next(c for c in public if c["text"] == "Antwort")
+    assert reply["parent_id"] == next(c for c in public if c["text"] == "Mehr Radwege, bitte.")["comment_id"]
+
+
+@pytest.mark.parametrize("fmt", list(services.FORMATS))
+def test_hidden_comments_never_in_open_data(app, db, filled, fmt):
+    round_, _other, _people = filled
+    data = _export(app, db, round_, fmt, True)
+    blob = b"".join(_members(data).values())
+    for text in ("Versteckt und beleidigend", "Wartet noch", "Zurückgezogen"):
+        assert text.encode() not in blob
+    assert b"Mehr Radwege, bitte." in blob
+    admin = b"".join(_members(_export(app, db, round_, fmt, False)).values())
+    assert b"Versteckt und beleidigend" in admin
+    assert "Zurückgezogen".encode() not in admin  # taken back by its author: in no file
+
+
+@pytest.mark.parametrize("fmt", list(services.FORMATS))
+@pytest.mark.parametrize("open_data", [False, True])
+def test_no_email_address_or_name_in_any_file(app, db, filled, fmt, open_data):
+    round_, _other, people = filled
+    for name, raw in _members(_export(app, db, round_, fmt, open_data)).items():
+        for person in people:
+            assert person.email.encode() not in raw, name
+            assert person.display_name.encode() not in raw, name
+        assert b"@example.org" not in raw, name
+
+
+# --- formula-like text -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["csv", "csv-excel"])
+def test_formula_like_text_gets_a_quote_in_csv(app, db, filled, fmt):
+    round_, _other, _people = filled
+    tables = _csv_tables(_export(app, db, round_, fmt, True), excel=fmt == "csv-excel")
+    texts = [row[4] for row in tables["comments"][1:]]
+    for formula in FORMULAS:
+        assert "'" + formula in texts
+    assert "Mehr Radwege, bitte." in texts  # other text unchanged
+    results = tables["results"]
+    n = results[0].index("n" if fmt == "csv" else "Anzahl")
+    assert all(row[n].isdigit() for row in results[1:])  # numbers stay numbers
+
+
+def test_formula_like_text_stays_text_in_xlsx(app, db, filled):
+    round_, _other, _people = filled
+    book = openpyxl.load_workbook(io.BytesIO(_export(app, db, round_, "xlsx", True)))
+    sheet = book["Kommentare"]
+    head = [cell.value for cell in sheet[1]]
+    text = head.index("Text")
+    cells = [row[text] for row in sheet.iter_rows(min_row=2)]
+    # XML reads a lone CR back as LF; everything else comes back exactly as written
+    assert {c.value for c in cells} >= {f.replace("\r", "\n") for f in FORMULAS}
+    for cell in cells:
+        assert cell.data_type == "s", (cell.value, cell.data_type)
+    results = book["Ergebnisse"]
+    head = [cell.value for cell in results[1]]
+    for row in results.iter_rows(min_row=2):
+        assert isinstance(row[head.index("Anzahl")].value, int)
+        mean = row[head.index("Mittelwert")]
+        assert mean.value is None or (isinstance(mean.value, int | float) and mean.number_format == "0.00")
+    assert results.freeze_panes == "A2"
+    assert results.auto_filter.ref.startswith("A1:")
+
+
+# --- every column described --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["csv", "csv-excel", "json"])
+@pytest.mark.parametrize("open_data", [False, True])
+def test_every_column_of_every_file_is_in_the_datapackage(app, db, filled, fmt, open_data):
+    round_, _other, _people = filled
+    data = _export(app, db, round_, fmt, open_data)
+    members = _members(data)
+    package = json.loads(members["datapackage.json"])
+    described = {r["path"]: [f["name"] for f in r["schema"]["fields"]] for r in package["resources"]}
+    data_files = [name for name in members if name not in ("datapackage.json", "README.md", "SHA256SUMS")]
+    assert sorted(described) == sorted(data_files)
+    for resource in package["resources"]:
+        for described_field in resource["schema"]["fields"]:
+            assert described_field["type"] and described_field["description"]
+    if fmt == "json":
+        for name, rows in _json_tables(data).items():
+            assert rows, name
+            assert list(rows[0]) == described[f"{name}.json"]
+    else:
+        for name, table in _csv_tables(data, excel=fmt == "csv-excel").items():
+            assert table[0] == described[f"{name}.csv"]
+    sums = dict(line.split("  ")[::-1] for line in members["SHA256SUMS"].decode().splitlines())
+    import hashlib
+
+    assert set(sums) == set(members) - {"SHA256SUMS"}
+    for name, digest in sums.items():
+        assert hashlib.sha256(members[name]).hexdigest() == digest
+    assert "E-Mail" in members["README.md"].decode()
+
+
+def test_every_column_of_the_workbook_is_in_the_dictionary(app, db, filled):
+    round_, _other, _people = filled
+    book = openpyxl.load_workbook(io.BytesIO(_export(app, db, round_, "xlsx", False)))
+    assert book.sheetnames[:2] == ["Info", "Datenwörterbuch"]
+    dictionary = {}
+    for row in book["Datenwörterbuch"].iter_rows(min_row=2, values_only=True):
+        dictionary.setdefault(row[1], []).append(row[3])
+        assert row[4] and row[7] and row[8]
+    for table in TABLES:
+        sheet = book[table.title_de]
+        assert [c.value for c in sheet[1]] == dictionary[table.title_de]
+        assert sheet.freeze_panes == "A2"
+    info = {row[0]: row[1] for row in book["Info"].iter_rows(min_row=2, values_only=True)}
+    assert info["Runde"] == str(round_.id) and info["Offene Daten"] == "nein"
+    assert info["Lizenz"] and info["Exportiert"]
+
+
+def test_csv_for_excel_is_german(app, db, filled):
+    round_, _other, _people = filled
+    tables = _csv_tables(_export(app, db, round_, "csv-excel", False), excel=True)
+    results = _rows(tables["results"])
+    assert "Mittelwert" in results[0] and "Anteil Zustimmung" in results[0]
+    means = [r["Mittelwert"] for r in results if r["Mittelwert"]]
+    assert means and all("," in m or m.isdigit() for m in means) and not any("." in m for m in means)
+    ratings = _rows(tables["ratings"])
+    assert {r["Verifiziert"] for r in ratings} == {"ja", "nein"}
+    assert ratings[0]["Zeitpunkt"].count(":") == 2 and "T" not in ratings[0]["Zeitpunkt"]
+    open_csv = _rows(_csv_tables(_export(app, db, round_, "csv", False), excel=False)["ratings"])
+    assert open_csv[0]["rated_at"].endswith("+00:00") and "T" in open_csv[0]["rated_at"]
+
+
+# --- participation and districts --------------------------------------------------------------------
+
+def test_participation_per_day_adds_up(app, db, filled):
+    round_, _other, people = filled
+    rows = _json_tables(_export(app, db, round_, "json", True))["participation"]
+    online = [r for r in rows if r["mode"] == "online"]
+    offline = [r for r in rows if r["mode"] == "offline"]
+    assert sum(r["new_participants"] for r in online) == len(people) == online[-1]["participants_total"]
+    assert offline[-1]["participants_total"] == 3
+    assert sum(r["ratings"] for r in rows) == db.scalar(
+        sa.select(sa.func.count()).select_from(Rating).where(Rating.round_id == round_.id))
+    assert [r["date"] for r in online] == ["2026-11-02", "2026-11-03", "2026-11-04"]
+
+
+def test_small_district_cells_are_suppressed(app, db, filled):
+    round_, _other, _people = filled
+    rows = {r["district"]: r for r in _json_tables(_export(app, db, round_, "json", True))["districts"]}
+    assert rows["nord"]["participants"] == 6 + 3 and not rows["nord"]["suppressed"]
+    assert rows["mitte"]["participants"] is None and rows["mitte"]["suppressed"]
+    assert rows["not_given"]["participants"] is None
+    assert suppress({"a": 3, "b": 10, "c": 20}) == {"a": None, "b": None, "c": 20}  # a alone would show
+    assert suppress({"a": 3, "b": 4, "c": 20}) == {"a": None, "b": None, "c": 20}
+    assert suppress({"a": 5}) == {"a": 5}
+
+
+# --- CLI ---------------------------------------------------------------------------------------------
+
+def test_cli_writes_each_format_and_audits(app, db, filled, tmp_path):
+    round_, _other, _people = filled
+    runner = app.test_cli_runner()
+    for fmt, suffix in (("csv-excel", "zip"), ("csv", "zip"), ("json", "zip"), ("xlsx", "xlsx")):
+        target = tmp_path / f"out-{fmt}.{suffix}"
+        result = runner.invoke(args=["export", str(round_.id), "--format", fmt, "--output", str(target),
+                                     "--open-data"])
+        assert result.exit_code == 0, result.output
+        assert zipfile.is_zipfile(target)  # an XLSX is a ZIP too
+    entries = db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "round.exported",
+                                                     AuditEntry.object_id == round_.id)).all()
+    assert len(entries) == 4 and all(e.actor_id is None and e.details["via"] == "cli" for e in entries)
+
+
+def test_cli_refuses_unknown_round_format_and_unpublished_open_data(app, db, frozen, filled, make_round, tmp_path):
+    round_, _other, _people = filled
+    runner = app.test_cli_runner()
+    target = tmp_path / "x.zip"
+    result = runner.invoke(args=["export", "999999", "--format", "csv", "--output", str(target)])
+    assert result.exit_code == 1 and "there is no round 999999" in result.output
+    result = runner.invoke(args=["export", str(round_.id), "--format", "pdf", "--output", str(target)])
+    assert result.exit_code == 1 and "unknown format 'pdf'" in result.output
+    closed = make_round(state="closed")
+    result = runner.invoke(args=["export", str(closed.id), "--format", "csv", "--output", str(target), "--open-data"])
+    assert result.exit_code == 1 and "open data" in result.output
+    assert not target.exists()
+    result = runner.invoke(args=["export", str(closed.id), "--format", "csv", "--output", str(target)])
+    assert result.exit_code == 0 and target.exists()
+
+
+def _get(client, url):
+    """A download, read and closed (the server streams it from a temporary file it then closes)."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+# --- web ---------------------------------------------------------------------------------------------
+
+def test_admin_downloads_every_format(app, db, client, filled, make_user, login):
+    round_, _other, _people = filled
+    admin = make_user(email="admin@example.org", name="Admin", role="admin")
+    login("admin@example.org")
+    page = client.get(f"/verwaltung/runden/{round_.id}").get_data(as_text=True)
+    for fmt in services.FORMATS:
+        assert f"/verwaltung/runden/{round_.id}/export/{fmt}" in page
+        response = _get(client, f"/verwaltung/runden/{round_.id}/export/{fmt}")
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert f"runde-{round_.id}-{fmt}." in response.headers["Content-Disposition"]
+        assert zipfile.is_zipfile(io.BytesIO(response.get_data()))
+    assert b"Versteckt und beleidigend" in b"".join(_members(
+        _get(client, f"/verwaltung/runden/{round_.id}/export/json").get_data()).values())
+    assert client.get(f"/verwaltung/runden/{round_.id}/export/pdf").status_code == 404
+    entries = db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "round.exported")).all()
+    assert len(entries) == 5 and {e.actor_id for e in entries} == {admin.id}
+
+
+def test_residents_cannot_use_the_admin_export(client, filled, make_user, login):
+    round_, _other, _people = filled
+    make_user(email="resident@example.org", name="Res")
+    login("resident@example.org")
+    assert client.get(f"/verwaltung/runden/{round_.id}/export/csv").status_code == 403
+
+
+def test_open_data_page_and_downloads_are_public_once_published(app, db, client, frozen, filled, make_round):
+    round_, _other, _people = filled
+    page = client.get(f"/runden/{round_.id}/daten")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for table in TABLES:
+        assert f"<code>{table.name}</code>" in html
+        for column in table.columns_for(ExportContext(db, round_, open_data=True)):
+            assert f"<code>{column.name}</code>" in html
+    assert "moderation_reason" not in html
+    response = _get(client, f"/runden/{round_.id}/daten/csv")
+    assert response.status_code == 200
+    blob = b"".join(_members(response.get_data()).values())
+    assert b"Versteckt und beleidigend" not in blob
+    entry = db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "round.data_downloaded")).one()
+    assert entry.actor_id is None and entry.details == {"format": "csv", "open_data": True, "via": "public"}
+    for state in ("open", "closed", "consolidation"):
+        hidden = make_round(state=state, results="live")
+        assert client.get(f"/runden/{hidden.id}/daten").status_code == 404
+        assert client.get(f"/runden/{hidden.id}/daten/csv").status_code == 404
+    assert client.get("/runden/999999/daten").status_code == 404
+
+
+def test_report_has_the_visibility_of_the_results(client, db, frozen, filled, make_round):
+    round_, _other, _people = filled
+    page = client.get(f"/runden/{round_.id}/bericht")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Beteiligung im Zeitverlauf" in html and "Stadtbezirke" in html
+    assert '<details class="chart-data" open>' in html
+    assert "<svg" in html
+    hidden = make_round(state="open", results="after_close")
+    assert client.get(f"/runden/{hidden.id}/bericht").status_code == 403
+    draft = make_round(state="draft")
+    assert client.get(f"/runden/{draft.id}/bericht").status_code == 404
+
+
+# --- permissions (the matrix of tests/test_permissions.py) --------------------------------------------
+
+@pytest.mark.parametrize("results", ["live", "after_close"])
+@pytest.mark.parametrize("state", ["draft", "open", "closed", "consolidation", "published"])
+@pytest.mark.parametrize("role", ["visitor", "unconfirmed", "resident", "resident_with_code", "moderator", "admin"])
+def test_export_permissions(role, state, results):
+    from participation import permissions
+
+    from .test_permissions import NOW, person, round_in
+
+    round_ = round_in(state, results=results)
+    assert permissions.can_download_open_data(round_, now=NOW) == (state == "published")
+    assert permissions.can_export(person(role)) == (role == "admin")
+
+
+def test_public_downloads_are_rate_limited(app, client, filled):
+    from participation.exports.views import PUBLIC_DOWNLOAD_LIMIT
+    from participation.extensions import limiter
+
+    round_, _other, _people = filled
+    app.config["RATELIMIT_ENABLED"] = True
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        allowed = int(PUBLIC_DOWNLOAD_LIMIT.split()[0])
+        for _ in range(allowed):
+            assert _get(client, f"/runden/{round_.id}/daten/json").status_code == 200
+        assert _get(client, f"/runden/{round_.id}/daten/json").status_code == 429
+        assert client.get(f"/runden/{round_.id}/daten").status_code == 200  # the page itself is not limited
+    finally:
+        limiter.reset()
+        limiter.enabled = False
