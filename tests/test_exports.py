@@ -69,6 +69,11 @@ def filled(db, make_round, make_user):
     _comment(db, round_, items[0], people[2], "Versteckt und beleidigend", state="hidden", reason="insult")
     _comment(db, round_, items[0], people[3], "Wartet noch", state="pending")
     _comment(db, round_, items[0], people[4], "Zurückgezogen", state="deleted")
+    # The ratings were written around the rating service: count them into the tallies.
+    from participation.ratings import tallies
+
+    tallies.rebuild(db, round_.id)
+    tallies.rebuild(db, other.id)
     db.commit()
     return round_, other, people
 
