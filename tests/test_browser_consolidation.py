@@ -143,6 +143,10 @@ def test_consolidation_loop(browser, open_tab, live_server, setup):
     # One question has no outcome: publishing needs a written reason, which becomes public.
     assert "1 Beitrag hat noch keine Berücksichtigung" in admin.page.locator("main").inner_text()
     admin.check_axe()
+    with admin.page.expect_navigation():  # publishing cannot be undone: a page asks first
+        admin.page.locator("a[href$='/bestaetigen']").click()
+    assert "1 Beitrag hat noch keine Berücksichtigung" in admin.page.locator("main").inner_text()
+    admin.check_axe()
     with admin.page.expect_navigation():
         admin.page.locator("form[action$='/weiter'] button[type=submit]").click()
     assert "1 Beitrag hat noch keine Berücksichtigung" in admin.page.locator(".flashes").inner_text()

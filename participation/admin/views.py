@@ -294,6 +294,9 @@ def advance_round(round_id: int):
     except RoundError as error:
         session.rollback()
         flash(error.message, "error")
+        if error.code == "comments_open":
+            # Back to the confirmation page, where the reason for publishing anyway is asked.
+            return redirect(url_for("admin.confirm_step", round_id=round_id))
     else:
         session.commit()
         flash({
