@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..comments.models import BODY_MAX, HIDE_REASONS, REPORT_REASONS, REPORT_TEXT_MAX, STANCES, STATES
 from ..comments.services import SORTS
+from ..proposals.models import OUTCOMES
 from ..rounds.models import PARTICIPATION, QUESTIONS, RESULTS_VISIBILITY
 from ..rounds.models import STATES as ROUND_STATES
 from ..strategy.models import ITEM_KINDS, VERSION_STATES
@@ -221,6 +222,16 @@ class StoredRating(Answer):
 
 # --- the discussion ---------------------------------------------------------------------------
 
+class CommentOutcome(Answer):
+    """What became of a comment in the consolidation."""
+
+    code: Literal[OUTCOMES]
+    explanation: str | None
+    proposal: int | None = Field(description="The proposal whose decision gave it.")
+    explicit: bool = Field(description="Set by a moderator (not derived from a decision).")
+    version: str | None = optional("The strategy version that took the proposal up, once published.")
+
+
 class Comment(Answer):
     """A comment or reply. Hidden and deleted comments keep their place in the thread but carry
     no text (body_html is empty); hidden ones give the moderation's reason."""
@@ -241,6 +252,8 @@ class Comment(Answer):
     moderation_reason: Literal[HIDE_REASONS] | None = Field(
         description="Why a moderator hid the comment (only for hidden ones).")
     marked_helpful: bool = Field(description="Whether the caller marked it as helpful.")
+    outcome: CommentOutcome | None = Field(
+        description="What became of it in the consolidation; null for the public until the round is published.")
 
 
 class CommentThread(Comment):
