@@ -73,8 +73,4 @@ def openapi():
     spec = document(url_for("api.openapi", _external=True).removesuffix("/openapi.json"))
     # Endpoints not yet declared with ``endpoint()`` bring their own hand-written parts.
     from ..analysis.openapi import extend as extend_analysis
-    from .openapi_versions import VERSION_PATHS, VERSION_SCHEMAS
-
-    spec["paths"].update(VERSION_PATHS)
-    spec["components"]["schemas"].update(VERSION_SCHEMAS)
     return jsonify(extend_analysis(spec))
