@@ -70,7 +70,4 @@ def strategy_version(number: str):
 
 @endpoint(bp, "GET", "/openapi.json", "This document")
 def openapi():
-    spec = document(url_for("api.openapi", _external=True).removesuffix("/openapi.json"))
-    # Endpoints not yet declared with ``endpoint()`` bring their own hand-written parts.
-    from ..analysis.openapi import extend as extend_analysis
-    return jsonify(extend_analysis(spec))
+    return jsonify(document(url_for("api.openapi", _external=True).removesuffix("/openapi.json")))
