@@ -25,6 +25,8 @@ from ..strategy.models import ITEM_KINDS, VERSION_STATES
 
 ID_MAX = 2**63 - 1  # the largest id the database driver can look up
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000
+# The same code and message as a form field with a NUL (``participation.text``).
+NUL_REFUSED = ("control_characters", _l("The text contains invisible control characters. Please remove them."))
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -276,15 +278,14 @@ class CommentInput(Input):
     body: str = Field(min_length=1, max_length=BODY_MAX, pattern=NO_NUL,
                       description="Markdown subset: paragraphs, emphasis, lists, links.")
     stance: Literal[STANCES]
-    parent_id: JsonInt | None = Field(default=None, ge=1, le=ID_MAX, description="The top-level comment replied to.")
+    # Unbounded: an id that cannot exist is answered like one that does not (404 parent_not_found).
+    parent_id: JsonInt | None = Field(default=None, description="The top-level comment replied to.")
 
     value_errors: ClassVar = {
         "body": ("empty_body", _l("Please write something.")),
         "body:string_too_long": ("body_too_long", _l("Use at most %(num)d characters.", num=BODY_MAX)),
-        "body:string_pattern_mismatch": ("invalid_characters",
-                                         _l("The input contains a NUL character, which cannot be stored.")),
+        "body:string_pattern_mismatch": NUL_REFUSED,
         "stance": ("unknown_stance", _l("Choose whether you agree, criticise, suggest or ask.")),
-        "parent_id": ("parent_not_found", _l("The comment you reply to no longer exists.")),
     }
 
 
@@ -302,8 +303,7 @@ class ReportInput(Input):
     value_errors: ClassVar = {
         "reason": ("unknown_reason", _l("Please choose a reason.")),
         "text": ("text_too_long", _l("Use at most %(num)d characters.", num=REPORT_TEXT_MAX)),
-        "text:string_pattern_mismatch": ("invalid_characters",
-                                         _l("The input contains a NUL character, which cannot be stored.")),
+        "text:string_pattern_mismatch": NUL_REFUSED,
     }
 
 

@@ -14,9 +14,8 @@ from flask_login import current_user
 from .. import db, permissions
 from ..comments.discussion import get_comment
 from ..errors import json_error
-from ..proposals import services
+from ..proposals import schemas, services
 from ..proposals.models import CommentOutcome, Proposal
-from ..proposals import schemas
 from ..proposals.schemas import texts_of
 from ..proposals.services import ProposalData, ProposalError
 from ..rounds.models import Round

@@ -11,8 +11,19 @@ from typing import Annotated, ClassVar, Literal
 from flask_babel import lazy_gettext as _l
 from pydantic import Field
 
-from ..api.models import (ID_MAX, NO_NUL, Answer, CommentOutcome, Input, JsonInt, LocalizedText,
-                          OptionalLocalizedText, QuestionResult, optional)
+from ..api.models import (
+    ID_MAX,
+    NO_NUL,
+    NUL_REFUSED,
+    Answer,
+    CommentOutcome,
+    Input,
+    JsonInt,
+    LocalizedText,
+    OptionalLocalizedText,
+    QuestionResult,
+    optional,
+)
 from ..comments.models import STANCES
 from ..comments.models import STATES as COMMENT_STATES
 from ..rounds.models import QUESTIONS
@@ -22,7 +33,6 @@ Kind = Literal[KINDS]  # type: ignore[valid-type]
 State = Literal[STATES]  # type: ignore[valid-type]
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 PlaceKind = Literal[PLACE_KINDS]  # type: ignore[valid-type]
-NUL_REFUSED = ("invalid_characters", _l("The input contains a NUL character, which cannot be stored."))
 
 
 # --- requests ---------------------------------------------------------------------------------
