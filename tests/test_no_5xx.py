@@ -174,7 +174,8 @@ def _requests(app, valid: dict, token: str, role: str):
 
 
 def _example(model) -> dict:
-    examples = {"body": "Hallo", "stance": "support", "question": "agreement", "value": 3, "reason": "spam"}
+    examples = {"body": "Hallo", "stance": "support", "question": "agreement", "value": 3, "reason": "spam",
+                "kind": "keep", "rationale": {"de": "Breite Zustimmung"}, "to": "in_review", "outcome": "noted"}
     return {name: examples[name] for name, info in model.model_fields.items() if info.is_required()}
 
 
