@@ -1,14 +1,19 @@
-"""Refuse what no field, filter or path can store: NUL characters.
+"""Refuse NUL characters (U+0000) in URLs, the one place no form field can report them.
 
-PostgreSQL cannot hold U+0000 in text, so a NUL anywhere in a query parameter or a form field
-would end in a database error (a 500) on whichever page passes it on. One check in front of
-every view answers 400 in the user's language instead; path segments with a NUL are unknown
-pages (404, see ``participation.NoNulUnicodeConverter``), JSON bodies are refused by their schema.
+PostgreSQL cannot hold U+0000 in text, so a NUL in a path or a query parameter would end in a
+database error on whichever page passes it on. One check in front of every view answers instead:
+a path with a NUL is an unknown page (404), a query parameter with one a clear 400 in the user's
+language (``{"error": {"code": "invalid_characters", …}}`` under ``/api/``).
+
+Form fields are left to their forms: a NUL in a comment, report or name is refused by the field
+itself with the message of ``participation.text`` (422, next to the field, so the person knows
+what to fix); JSON bodies are refused by their schema with the same code (``control_characters``).
+A value no check caught is refused by the database and answered 400 (``participation.errors``).
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask_babel import gettext as _
 
 from .service_errors import ServiceError
@@ -25,5 +30,7 @@ def _has_nul(values) -> bool:
 def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul() -> None:
-        if _has_nul(request.args) or (request.method != "GET" and _has_nul(request.form)):
+        if "\x00" in request.path:
+            abort(404)
+        if _has_nul(request.args):
             raise InputError("invalid_characters", _("The input contains a NUL character, which cannot be stored."))

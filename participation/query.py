@@ -51,14 +51,20 @@ class Choice:
 
 @dataclass(frozen=True)
 class Text:
-    """A free-text parameter (e.g. a page cursor): documented, read as it is."""
+    """A free-text parameter (e.g. a page cursor): documented, read as it is. A ``required`` one
+    that is missing or blank answers 400 ``bad_request``."""
 
     name: str
     description: str = ""
+    required: bool = False
 
     def read(self, args: Mapping[str, str], blank_is_default: bool = False) -> str | None:
-        return args.get(self.name) or None
+        value = (args.get(self.name) or "").strip() if self.required else args.get(self.name)
+        if self.required and not value:
+            raise QueryError("bad_request", _("The parameter %(name)s is required.", name=self.name))
+        return value or None
 
     def schema(self) -> dict:
-        return {"name": self.name, "in": "query", "required": False, "schema": {"type": "string"},
+        schema: dict = {"type": "string", "minLength": 1} if self.required else {"type": "string"}
+        return {"name": self.name, "in": "query", "required": self.required, "schema": schema,
                 "description": self.description}

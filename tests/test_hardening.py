@@ -338,6 +338,11 @@ def test_nul_bytes_in_item_keys_of_rounds(client, frozen, make_round, anna):
     answer = client.get(f"/api/v1/rounds/{round_.id}/items/a%00b/comments")
     assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "not_found"
     assert client.get(f"/runden/{round_.id}/{ITEM}?sort=%00").status_code == 400
+    # In a query string no field can report it: one clear 400 in the user's language.
+    answer = client.get(f"/api/v1/rounds/{round_.id}/items/{ITEM}/comments?cursor=a%00b", headers=EN)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == {"code": "invalid_characters",
+                                          "message": "The input contains a NUL character, which cannot be stored."}
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
@@ -390,8 +395,9 @@ def test_the_rating_form_does_not_reveal_a_draft_round(client, db, frozen, make_
     round_ = make_round(state="draft")
     response = client.submit(f"/runden/{round_.id}/bewertung/{ITEM}", {"agreement": "4"})
     assert response.status_code == 404
+    # A well-formed rating: a malformed body is refused (400) before any round is looked up.
     assert api(client, "PUT", f"/api/v1/rounds/{round_.id}/items/{ITEM}/rating",
-               {"agreement": 4}).status_code == 404
+               {"question": "agreement", "value": 4}).status_code == 404
 
 
 # --- 13: hostile YAML in `strategy import` --------------------------------------------------------

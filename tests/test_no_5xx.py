@@ -78,10 +78,14 @@ def _form_fields() -> list[str]:
 
 @pytest.fixture
 def world(app, db, frozen, make_round, make_user):
-    """A round with a discussion, and one account per role (bert is blocked)."""
+    """A round with a discussion and a proposal, a draft strategy version 2.0, and one account per
+    role (bert is blocked)."""
     from participation.comments.services import post_comment, report_comment
     from participation.moderation.services import block
+    from participation.proposals.services import ProposalData, create_proposal
     from participation.strategy.models import StrategyItem
+    from participation.strategy.services import version_by_number
+    from participation.versions.services import compose
 
     round_ = make_round(results="live", importance=True)
     people = {
@@ -97,11 +101,16 @@ def world(app, db, frozen, make_round, make_user):
         post_comment(db, round_, item, people["resident"], "Eine Antwort", "question", parent_id=comment.id)
         report_comment(db, comment, people["resident"], "spam", None, round_)
         block(db, people["blocked"], people["moderator"], None, "Test")
+        proposal = create_proposal(db, round_, people["moderator"], ProposalData(
+            kind="amend", item_key=ITEM, texts={"title": {"de": "Vernetzte Mobilität", "en": None}},
+            rationale_de="Viele Beiträge", comment_ids=[comment.id]))
+        compose(db, people["admin"], version_by_number(db, "1.0"), "2.0", [])
     db.commit()
     valid = {
         "round_id": str(round_.id), "key": ITEM, "comment_id": str(comment.id), "user_id": str(people["blocked"].id),
         "number": "1.0", "token": "abc", "slug": "impressum", "filename": "css/app.css",
         "version_id": str(round_.version_id), "item_id": str(item.id),
+        "proposal_id": str(proposal.id), "a": "1.0", "b": "2.0",
     }
     return valid
 
@@ -165,7 +174,8 @@ def _requests(app, valid: dict, token: str, role: str):
 
 
 def _example(model) -> dict:
-    examples = {"body": "Hallo", "stance": "support", "question": "agreement", "value": 3, "reason": "spam"}
+    examples = {"body": "Hallo", "stance": "support", "question": "agreement", "value": 3, "reason": "spam",
+                "kind": "keep", "rationale": {"de": "Breite Zustimmung"}, "to": "in_review", "outcome": "noted"}
     return {name: examples[name] for name, info in model.model_fields.items() if info.is_required()}
 
 

@@ -121,7 +121,7 @@ def test_only_decided_proposals_are_public_after_publication(client, db, frozen,
 
 @pytest.mark.parametrize(("payload", "status", "code"), [
     ({"kind": "amend"}, 400, "invalid_json"),
-    ({"kind": "wish", "rationale": {"de": "x"}}, 400, "invalid_json"),
+    ({"kind": "wish", "rationale": {"de": "x"}}, 422, "unknown_kind"),  # a value outside the enum, as in every endpoint()
     ({"kind": "keep", "item": ITEM, "rationale": {"de": "x"}, "comments": ["1"]}, 400, "invalid_json"),
     ({"kind": "keep", "item": ITEM, "rationale": {"de": "x"}, "extra": 1}, 400, "invalid_json"),
     ({"kind": "keep", "item": ITEM, "rationale": {"de": ""}}, 422, "rationale_required"),
@@ -158,7 +158,8 @@ def test_outcome_endpoint(client, db, frozen, make_round, people, login):
     assert response.status_code == 200
     assert response.get_json() == {"comment_id": comment.id, "outcome": {
         "code": "noted", "explanation": "Danke für das Lob.", "proposal": None, "explicit": True}}
-    assert call(client, "PUT", path, {"outcome": "great", "explanation": "x"}).status_code == 400
+    unknown = call(client, "PUT", path, {"outcome": "great", "explanation": "x"})
+    assert unknown.status_code == 422 and unknown.get_json()["error"]["code"] == "unknown_outcome"
     assert call(client, "PUT", path, {"outcome": "noted", "explanation": ""}).status_code == 422
     assert call(client, "PUT", path, {"outcome": None}).get_json()["outcome"] is None
     assert call(client, "PUT", "/api/v1/comments/999999/outcome", {"outcome": None}).status_code == 404

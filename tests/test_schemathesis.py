@@ -22,7 +22,7 @@ MAX_EXAMPLES = 12
 def _config(world: dict) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict({
         "parameters": {"path.round_id": world["round_id"], "path.key": ITEM, "path.comment_id": world["comment_id"],
-                       "path.number": "1.0"},
+                       "path.number": "1.0", "path.proposal_id": world["proposal_id"]},
         "checks": {
             # Valid data can still be refused by rules no schema expresses: a duplicate, a reply
             # to a reply, a report of one's own comment, a text of spaces only (422 with the code).
@@ -41,16 +41,22 @@ def _config(world: dict) -> SchemathesisConfig:
 @pytest.fixture
 def world(app, db, frozen, make_round, make_user):
     from participation.comments.services import post_comment
+    from participation.proposals.services import ProposalData, create_proposal, transition
     from participation.strategy.models import StrategyItem
 
     round_ = make_round(results="live", importance=True)
     author = make_user("bert@example.org", "Bert")
+    moderators = [make_user(f"mod{n}@example.org", f"Moderation {n}", role="moderator") for n in (1, 2)]
     item = db.scalar(sa.select(StrategyItem).where(StrategyItem.key == ITEM,
                                                    StrategyItem.version_id == round_.version_id))
     with app.test_request_context():
         comment = post_comment(db, round_, item, author, "Ein **Beitrag**", "support")
+        proposal = create_proposal(db, round_, moderators[0], ProposalData(
+            kind="amend", item_key=ITEM, texts={"title": {"de": "Vernetzte Mobilität", "en": None}},
+            rationale_de="Viele Beiträge", comment_ids=[comment.id]))
+        transition(db, proposal, moderators[0], "in_review")
     db.commit()
-    return {"round_id": round_.id, "comment_id": comment.id}
+    return {"round_id": round_.id, "comment_id": comment.id, "proposal_id": proposal.id}
 
 
 @pytest.fixture
@@ -101,3 +107,17 @@ def resident(client, make_user, login):
 @BOUNDED
 def test_api_as_resident(case, resident):
     call_as(case, resident)
+
+
+@pytest.fixture
+def moderator(client, make_user, login):
+    """Proposals, transitions and outcomes are written by moderators: reach their code too."""
+    make_user("mod3@example.org", "Moderation 3", role="moderator", language="en")
+    login("mod3@example.org")
+    return client
+
+
+@schema.parametrize()
+@BOUNDED
+def test_api_as_moderator(case, moderator):
+    call_as(case, moderator)

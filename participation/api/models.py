@@ -18,12 +18,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..comments.models import BODY_MAX, HIDE_REASONS, REPORT_REASONS, REPORT_TEXT_MAX, STANCES, STATES
 from ..comments.services import SORTS
+from ..proposals.models import OUTCOMES
 from ..rounds.models import PARTICIPATION, QUESTIONS, RESULTS_VISIBILITY
 from ..rounds.models import STATES as ROUND_STATES
 from ..strategy.models import ITEM_KINDS, VERSION_STATES
 
 ID_MAX = 2**63 - 1  # the largest id the database driver can look up
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000
+# The same code and message as a form field with a NUL (``participation.text``).
+NUL_REFUSED = ("control_characters", _l("The text contains invisible control characters. Please remove them."))
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -228,6 +231,16 @@ class StoredRating(Answer):
 
 # --- the discussion ---------------------------------------------------------------------------
 
+class CommentOutcome(Answer):
+    """What became of a comment in the consolidation."""
+
+    code: Literal[OUTCOMES]
+    explanation: str | None
+    proposal: int | None = Field(description="The proposal whose decision gave it.")
+    explicit: bool = Field(description="Set by a moderator (not derived from a decision).")
+    version: str | None = optional("The strategy version that took the proposal up, once published.")
+
+
 class Comment(Answer):
     """A comment or reply. Hidden and deleted comments keep their place in the thread but carry
     no text (body_html is empty); hidden ones give the moderation's reason."""
@@ -248,6 +261,8 @@ class Comment(Answer):
     moderation_reason: Literal[HIDE_REASONS] | None = Field(
         description="Why a moderator hid the comment (only for hidden ones).")
     marked_helpful: bool = Field(description="Whether the caller marked it as helpful.")
+    outcome: CommentOutcome | None = Field(
+        description="What became of it in the consolidation; null for the public until the round is published.")
 
 
 class CommentThread(Comment):
@@ -270,15 +285,14 @@ class CommentInput(Input):
     body: str = Field(min_length=1, max_length=BODY_MAX, pattern=NO_NUL,
                       description="Markdown subset: paragraphs, emphasis, lists, links.")
     stance: Literal[STANCES]
-    parent_id: JsonInt | None = Field(default=None, ge=1, le=ID_MAX, description="The top-level comment replied to.")
+    # Unbounded: an id that cannot exist is answered like one that does not (404 parent_not_found).
+    parent_id: JsonInt | None = Field(default=None, description="The top-level comment replied to.")
 
     value_errors: ClassVar = {
         "body": ("empty_body", _l("Please write something.")),
         "body:string_too_long": ("body_too_long", _l("Use at most %(num)d characters.", num=BODY_MAX)),
-        "body:string_pattern_mismatch": ("invalid_characters",
-                                         _l("The input contains a NUL character, which cannot be stored.")),
+        "body:string_pattern_mismatch": NUL_REFUSED,
         "stance": ("unknown_stance", _l("Choose whether you agree, criticise, suggest or ask.")),
-        "parent_id": ("parent_not_found", _l("The comment you reply to no longer exists.")),
     }
 
 
@@ -296,8 +310,7 @@ class ReportInput(Input):
     value_errors: ClassVar = {
         "reason": ("unknown_reason", _l("Please choose a reason.")),
         "text": ("text_too_long", _l("Use at most %(num)d characters.", num=REPORT_TEXT_MAX)),
-        "text:string_pattern_mismatch": ("invalid_characters",
-                                         _l("The input contains a NUL character, which cannot be stored.")),
+        "text:string_pattern_mismatch": NUL_REFUSED,
     }
 
 

@@ -1,7 +1,8 @@
 """Consolidation in the JSON API: proposals, their review workflow, comment outcomes, my comments.
 
-Request bodies are validated by the pydantic models in ``proposals/schemas.py``; a refused use
-case (``ProposalError``) becomes ``{"error": {"code", "message"}}`` with its status.
+Declared with ``endpoint()``; request bodies and answers are the pydantic models of
+``proposals/schemas.py``. A refused use case (``ProposalError``) becomes
+``{"error": {"code", "message"}}`` with its status.
 """
 
 from __future__ import annotations
@@ -9,19 +10,18 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import BaseModel, ValidationError
 
 from .. import db, permissions
 from ..comments.discussion import get_comment
 from ..errors import json_error
-from ..proposals import services
+from ..proposals import schemas, services
 from ..proposals.models import CommentOutcome, Proposal
-from ..proposals.schemas import OutcomeIn, ProposalIn, TransitionIn, texts_of
+from ..proposals.schemas import texts_of
 from ..proposals.services import ProposalData, ProposalError
 from ..rounds.models import Round
 from ..rounds.services import get_round
-from .common import require_login as _require_login
 from .common import visible_round as _visible_round
+from .endpoint import endpoint
 from .views import bp, localized_json
 
 
@@ -77,19 +77,6 @@ def outcome_json(outcome: CommentOutcome | None) -> dict | None:
             "explicit": outcome.explicit}
 
 
-def _body(model: type[BaseModel]):
-    """The validated request body, or the 400 answer saying what is wrong."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return None, json_error(400, "invalid_json", _("Send a JSON object."))
-    try:
-        return model.model_validate(payload), None
-    except ValidationError as error:
-        places = ", ".join(".".join(str(part) for part in e["loc"]) or "body" for e in error.errors())
-        return None, json_error(400, "invalid_json", _("These fields are missing or wrong: %(fields)s.",
-                                                       fields=places))
-
-
 def _error(error: ProposalError):
     db.session().rollback()
     return json_error(error.status, error.code, error.message)
@@ -110,23 +97,26 @@ def _visible_proposal(proposal_id: int) -> tuple[Proposal, Round] | None:
     return proposal, round_
 
 
-@bp.get("/rounds/<int:round_id>/proposals")
+@endpoint(bp, "GET", "/rounds/<int:round_id>/proposals",
+          "Proposals of a round: all for moderators, decided ones for everybody once published",
+          answer=schemas.ProposalList)
 def round_proposals(round_id: int):
     round_ = _visible_round(round_id)
     proposals = services.visible_proposals(db.session(), round_, current_user)
     return jsonify({"round": round_.id, "proposals": [proposal_json(p, round_) for p in proposals]})
 
 
-@bp.post("/rounds/<int:round_id>/proposals")
-def create_proposal(round_id: int):
+@endpoint(bp, "POST", "/rounds/<int:round_id>/proposals",
+          "Write a proposal (moderators and admins); it starts as a draft",
+          body=schemas.ProposalIn, answer=schemas.ProposalEnvelope, status=201, login=True,
+          errors={403: "Not a moderator, or the round takes no proposals (not_allowed)",
+                  422: "unknown_kind, unknown_item, place_required, bad_position, title_required, no_text, "
+                       "rationale_required, invalid_comments, comment_not_in_round, too_many_comments, "
+                       "unknown_comments, invalid_<field>"})
+def create_proposal(round_id: int, body: schemas.ProposalIn):
     round_ = _visible_round(round_id)
-    if (problem := _require_login()) is not None:
-        return problem
     if not permissions.can_moderate(current_user):
         return json_error(403, "not_allowed", _("Only moderators and administrators write proposals."))
-    body, problem = _body(ProposalIn)
-    if problem is not None:
-        return problem
     data = ProposalData(
         kind=body.kind, item_key=body.item, texts=texts_of(body), rationale_de=body.rationale.de,
         rationale_en=body.rationale.en, comment_ids=list(body.comments),
@@ -142,7 +132,8 @@ def create_proposal(round_id: int):
     return jsonify({"proposal": proposal_json(proposal, round_)}), 201
 
 
-@bp.get("/proposals/<int:proposal_id>")
+@endpoint(bp, "GET", "/proposals/<int:proposal_id>", "One proposal", answer=schemas.ProposalEnvelope,
+          errors={404: "No such proposal, or not visible to the caller (proposal_not_found)"})
 def proposal_detail(proposal_id: int):
     found = _visible_proposal(proposal_id)
     if found is None:
@@ -150,17 +141,18 @@ def proposal_detail(proposal_id: int):
     return jsonify({"proposal": proposal_json(*found)})
 
 
-@bp.post("/proposals/<int:proposal_id>/transitions")
-def proposal_transition(proposal_id: int):
-    if (problem := _require_login()) is not None:
-        return problem
+@endpoint(bp, "POST", "/proposals/<int:proposal_id>/transitions",
+          "Move a proposal on: submit, recommend, request changes, decide, withdraw",
+          body=schemas.TransitionIn, answer=schemas.ProposalEnvelope, login=True,
+          errors={403: "Wrong role, or the author recommending their own (not_allowed)",
+                  404: "No such proposal, or not visible to the caller (proposal_not_found)",
+                  409: "Not possible from the proposal's state (invalid_transition)",
+                  422: "reason_required, unknown_state, invalid_<field>"})
+def proposal_transition(proposal_id: int, body: schemas.TransitionIn):
     found = _visible_proposal(proposal_id)
     if found is None:
         return _proposal_not_found()
     proposal, round_ = found
-    body, problem = _body(TransitionIn)
-    if problem is not None:
-        return problem
     session = db.session()
     try:
         services.transition(session, proposal, current_user, body.to, body.reason, texts_of(body) or None)
@@ -170,19 +162,19 @@ def proposal_transition(proposal_id: int):
     return jsonify({"proposal": proposal_json(proposal, round_)})
 
 
-@bp.put("/comments/<int:comment_id>/outcome")
-def put_outcome(comment_id: int):
-    if (problem := _require_login()) is not None:
-        return problem
+@endpoint(bp, "PUT", "/comments/<int:comment_id>/outcome",
+          "Set (or with null clear) a comment's outcome (moderators and admins)",
+          body=schemas.OutcomeIn, answer=schemas.OutcomeAnswer, login=True,
+          errors={403: "Not a moderator, or the round is not in consolidation (not_allowed)",
+                  404: "The comment does not exist (comment_not_found)",
+                  422: "unknown_outcome, explanation_required, invalid_explanation"})
+def put_outcome(comment_id: int, body: schemas.OutcomeIn):
     if not permissions.can_moderate(current_user):
         return json_error(403, "not_allowed", _("Only moderators and administrators set outcomes."))
     session = db.session()
     comment = get_comment(session, comment_id)
     if comment is None:
         return json_error(404, "comment_not_found", _("This comment no longer exists."))
-    body, problem = _body(OutcomeIn)
-    if problem is not None:
-        return problem
     try:
         services.set_outcome(session, get_round(session, comment.round_id), [comment.id], current_user,
                              body.outcome, body.explanation)
@@ -193,10 +185,9 @@ def put_outcome(comment_id: int):
     return jsonify({"comment_id": comment.id, "outcome": outcome_json(outcome)})
 
 
-@bp.get("/me/comments")
+@endpoint(bp, "GET", "/me/comments", "My comments with round, item, outcome and proposal",
+          answer=schemas.MyComments, login=True)
 def my_comments():
-    if (problem := _require_login()) is not None:
-        return problem
     rows = services.comments_of_user(db.session(), current_user)
     return jsonify({"comments": [
         {

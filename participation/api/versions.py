@@ -1,17 +1,23 @@
-"""Comparing strategy versions and an item's history in the JSON API."""
+"""Comparing strategy versions and an item's history in the JSON API (answers: ``versions/schemas.py``)."""
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import db, permissions
 from ..errors import json_error
+from ..query import Text
 from ..strategy.services import version_by_number
+from ..versions import schemas
 from ..versions.models import EditorialChange
 from ..versions.services import compare, history, rounds_with_key, summary, texts_of
+from .endpoint import endpoint
 from .views import bp
+
+FROM = Text("from", "The older version's number, e.g. 1.0", required=True)
+TO = Text("to", "The newer version's number, e.g. 2.0", required=True)
 
 
 def _editorial_json(change: EditorialChange) -> dict:
@@ -25,22 +31,22 @@ def _editorial_json(change: EditorialChange) -> dict:
     }
 
 
-def _version_param(name: str):
-    number = request.args.get(name, "").strip()
-    if not number:
-        return None, json_error(400, "bad_request", _("The parameter %(name)s is required.", name=name))
+def _version_param(number: str):
     version = version_by_number(db.session(), number)
     if version is None or not permissions.can_view_version(current_user, version):
         return None, json_error(404, "not_found", _("There is no version %(number)s.", number=number))
     return version, None
 
 
-@bp.get("/strategy/compare")
-def strategy_compare():
-    older, error = _version_param("from")
+@endpoint(bp, "GET", "/strategy/compare",
+          "Every item of two versions: unchanged, changed, added or removed, with the reasons",
+          answer=schemas.VersionComparison, query=(FROM, TO),
+          errors={400: "A parameter is missing (bad_request)", 404: "A version does not exist (not_found)"})
+def strategy_compare(query: dict):
+    older, error = _version_param(query["from"])
     if error is not None:
         return error
-    newer, error = _version_param("to")
+    newer, error = _version_param(query["to"])
     if error is not None:
         return error
     compared = compare(db.session(), older, newer)
@@ -64,7 +70,9 @@ def strategy_compare():
     })
 
 
-@bp.get("/strategy/items/<path:key>/history")
+@endpoint(bp, "GET", "/strategy/items/<path:key>/history",
+          "One item's texts through the versions, what changed and why, and its rounds",
+          answer=schemas.ItemHistory, errors={404: "No version has this item (not_found)"})
 def strategy_item_history(key: str):
     session = db.session()
     steps = history(session, key, include_drafts=permissions.can_see_drafts(current_user))

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from .models import KINDS, OUTCOMES, PLACE_KINDS
 from .services import EXPLANATION_MAX, RATIONALE_MAX, TEXT_MAX, TITLE_MAX
@@ -65,6 +65,12 @@ def _text(label, limit: int, area: bool = True):
                  validators=[Optional(), Length(max=limit, message=_l("Use at most %(max)d characters."))])
 
 
+def _comment_ids(form, field) -> None:
+    """Ids beyond 64 bits name no comment (and the database driver could not look them up)."""
+    if any(not 0 < value < 2**63 for value in field.data or ()):
+        raise ValidationError(_l("Choose comments from the list."))
+
+
 class ProposalForm(FlaskForm):
     kind = RadioField(
         _l("What does the proposal do?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
@@ -89,7 +95,8 @@ class ProposalForm(FlaskForm):
         DataRequired(message=_l("Please give the reasons for the proposal in German.")),
         Length(max=RATIONALE_MAX, message=_l("Use at most %(max)d characters."))])
     rationale_en = _text(_l("Reasons (English, optional)"), RATIONALE_MAX)
-    comments = SelectMultipleField(_l("Cited comments"), coerce=int, validate_choice=False)
+    comments = SelectMultipleField(_l("Cited comments"), coerce=int, validate_choice=False,
+                                   validators=[_comment_ids])
     action = HiddenField()  # "preview" shows the diff without saving
 
 
@@ -108,7 +115,8 @@ class TransitionForm(FlaskForm):
 class OutcomeForm(FlaskForm):
     """One outcome for the selected comments (bulk)."""
 
-    comments = SelectMultipleField(_l("Selected comments"), coerce=int, validate_choice=False)
+    comments = SelectMultipleField(_l("Selected comments"), coerce=int, validate_choice=False,
+                                   validators=[_comment_ids])
     outcome = SelectField(
         _l("Outcome"), choices=[SelectChoice("", _l("Choose an outcome"))]
         + [SelectChoice(k, OUTCOME_LABELS[k]) for k in OUTCOMES], validate_choice=False,

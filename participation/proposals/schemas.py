@@ -1,15 +1,32 @@
-"""Request bodies of the consolidation API, validated by pydantic.
-
-The same models describe the endpoints in the OpenAPI document (``model_json_schema``), so
-validation and documentation cannot drift apart.
+"""The consolidation in the JSON API, as pydantic models: the request bodies, validated by
+``endpoint()`` before the view runs, and the answers. The OpenAPI document is generated from these
+same classes (``participation/api/openapi.py``), so validation and documentation cannot drift.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
 
+from ..api.models import (
+    ID_MAX,
+    NO_NUL,
+    NUL_REFUSED,
+    Answer,
+    CommentOutcome,
+    Input,
+    JsonInt,
+    LocalizedText,
+    OptionalLocalizedText,
+    QuestionResult,
+    optional,
+)
+from ..comments.models import STANCES
+from ..comments.models import STATES as COMMENT_STATES
+from ..rounds.models import QUESTIONS
 from .models import KINDS, OUTCOMES, PLACE_KINDS, STATES
 
 Kind = Literal[KINDS]  # type: ignore[valid-type]
@@ -18,51 +35,70 @@ Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 PlaceKind = Literal[PLACE_KINDS]  # type: ignore[valid-type]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+# --- requests ---------------------------------------------------------------------------------
+
+def _text(description: str = "") -> object:
+    return Field(None, pattern=NO_NUL, description=description or None)
 
 
-class ProposalText(_Strict):
-    de: str | None = None
-    en: str | None = None
+class ProposalText(Input):
+    de: str | None = _text()
+    en: str | None = _text()
 
 
-class ProposalRationale(_Strict):
-    de: str | None = None
-    en: str | None = None
+class ProposalRationale(Input):
+    de: str | None = _text()
+    en: str | None = _text()
 
 
-class ProposalPlace(_Strict):
+class ProposalPlace(Input):
     """Where an added item goes: a target picture under a field, or a guiding coordinate."""
 
     kind: PlaceKind
-    parent: str | None = Field(None, description="key of the field of action (for a target picture)")
-    position: StrictInt | None = Field(None, ge=1, le=1000)
+    parent: str | None = Field(None, pattern=NO_NUL, description="key of the field of action (for a target picture)")
+    position: JsonInt | None = Field(None, ge=1, le=1000)
 
 
-class ProposalIn(_Strict):
+class ProposalIn(Input):
     kind: Kind
-    item: str | None = Field(None, description="key of the item (null for kind add)")
+    item: str | None = Field(None, pattern=NO_NUL, description="key of the item (null for kind add)")
     place: ProposalPlace | None = None
     title: ProposalText | None = None
     summary: ProposalText | None = None
     body: ProposalText | None = None
     rationale: ProposalRationale
-    comments: list[StrictInt] = Field(default_factory=list, max_length=500)
+    comments: list[Annotated[JsonInt, Field(ge=1, le=ID_MAX)]] = Field(default_factory=list, max_length=500)
+
+    value_errors: ClassVar = {
+        "kind": ("unknown_kind", _l("Choose what the proposal does: amend, add, remove or keep.")),
+        "place": ("invalid_place", _l("The position is a number from 1 to 1000.")),
+        "comments": ("unknown_comments", _l("Choose comments from the list.")),
+        **{name: NUL_REFUSED for name in ("item", "title", "summary", "body", "rationale")},
+    }
 
 
-class TransitionIn(_Strict):
+class TransitionIn(Input):
     to: State
-    reason: str | None = None
+    reason: str | None = _text()
     # accepted_modified: the administration's version of the text
     title: ProposalText | None = None
     summary: ProposalText | None = None
     body: ProposalText | None = None
 
+    value_errors: ClassVar = {
+        "to": ("unknown_state", _l("There is no such state of a proposal.")),
+        **{name: NUL_REFUSED for name in ("reason", "title", "summary", "body")},
+    }
 
-class OutcomeIn(_Strict):
+
+class OutcomeIn(Input):
     outcome: Outcome | None = Field(..., description="null hands the comment back to the proposals' decisions")
-    explanation: str | None = None
+    explanation: str | None = _text()
+
+    value_errors: ClassVar = {
+        "outcome": ("unknown_outcome", _l("Please choose an outcome.")),
+        "explanation": NUL_REFUSED,
+    }
 
 
 def texts_of(model: ProposalIn | TransitionIn) -> dict[str, dict[str, str | None]]:
@@ -70,7 +106,84 @@ def texts_of(model: ProposalIn | TransitionIn) -> dict[str, dict[str, str | None
             if getattr(model, name) is not None}
 
 
-def schemas() -> dict[str, dict]:
-    """JSON Schemas of the request bodies, for the OpenAPI document."""
-    return {model.__name__: model.model_json_schema(ref_template="#/components/schemas/{model}")
-            for model in (ProposalIn, TransitionIn, OutcomeIn)}
+# --- answers ----------------------------------------------------------------------------------
+
+class Place(Answer):
+    kind: PlaceKind
+    parent: str | None
+    position: int | None
+
+
+class CurrentTexts(Answer):
+    """The item's text as it stands (English falls back to German)."""
+
+    title: LocalizedText
+    summary: OptionalLocalizedText
+    body: OptionalLocalizedText
+
+
+class Evidence(Answer):
+    """The item's rating figures when the proposal was submitted (live before), per question."""
+
+    ratings: dict[Literal[QUESTIONS], QuestionResult] | None  # type: ignore[valid-type]
+    ratings_verified: dict[Literal[QUESTIONS], QuestionResult] | None  # type: ignore[valid-type]
+    snapshot_at: datetime | None
+
+
+class Decision(Answer):
+    state: State
+    reason: str | None
+    decided_at: datetime | None
+
+
+class Proposal(Answer):
+    id: int
+    round: int
+    kind: Kind
+    state: State
+    item: str | None = Field(description="Key of the item; null for additions.")
+    place: Place | None = Field(description="Only for additions.")
+    title: OptionalLocalizedText
+    summary: OptionalLocalizedText
+    body: OptionalLocalizedText
+    current: CurrentTexts | None = Field(description="null for additions.")
+    rationale: OptionalLocalizedText
+    author: str | None = Field(description="Display name.")
+    comments: list[int] = Field(description="Ids of the cited comments.")
+    evidence: Evidence
+    decision: Decision | None
+    created_at: datetime
+    updated_at: datetime
+    url: str = Field(json_schema_extra={"format": "uri"})
+    reviewer: str | None = optional("Only for moderators and administrators.")
+    review_note: str | None = optional("Only for moderators and administrators.")
+
+
+class ProposalEnvelope(Answer):
+    proposal: Proposal
+
+
+class ProposalList(Answer):
+    round: int
+    proposals: list[Proposal]
+
+
+class OutcomeAnswer(Answer):
+    comment_id: int
+    outcome: CommentOutcome | None
+
+
+class MyComment(Answer):
+    id: int
+    round: int
+    item: str
+    parent_id: int | None
+    stance: Literal[STANCES]  # type: ignore[valid-type]
+    state: Literal[COMMENT_STATES]  # type: ignore[valid-type]
+    created_at: datetime
+    url: str = Field(json_schema_extra={"format": "uri"})
+    outcome: CommentOutcome | None = Field(description="null until the round's outcomes are public.")
+
+
+class MyComments(Answer):
+    comments: list[MyComment]

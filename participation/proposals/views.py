@@ -223,7 +223,7 @@ def _fill_from_item(form: ProposalForm, item: StrategyItem | None) -> None:
 
 def _editor(round_: Round, form: ProposalForm, proposal: Proposal | None, by_key: dict, status: int = 200):
     session = db.session()
-    ids = list(form.comments.data or [])
+    ids = [i for i in form.comments.data or [] if 0 < i < 2**63]  # unvalidated in a preview
     cited = list(session.scalars(sa.select(Comment).where(Comment.id.in_(ids), Comment.round_id == round_.id)
                                  .order_by(Comment.created_at))) if ids else []
     item = by_key.get(form.item.data or "")
