@@ -5,10 +5,11 @@ database error on whichever page passes it on. One check in front of every view 
 a path with a NUL is an unknown page (404), a query parameter with one a clear 400 in the user's
 language (``{"error": {"code": "invalid_characters", …}}`` under ``/api/``).
 
-Form fields are left to their forms: a NUL in a comment, report or name is refused by the field
-itself with the message of ``participation.text`` (422, next to the field, so the person knows
-what to fix); JSON bodies are refused by their schema with the same code (``control_characters``).
-A value no check caught is refused by the database and answered 400 (``participation.errors``).
+The free texts people write — a comment, a report, a display name — are left to their forms: a
+NUL there is refused by the field itself with the message of ``participation.text`` (422, next to
+the field, so the person knows what to fix). Every other form field with a NUL gets the same 400
+as a query parameter, so nothing stores it (SQLite would). JSON bodies are refused by their schema
+with the same code (``control_characters``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,19 @@ from flask_babel import gettext as _
 from .service_errors import ServiceError
 
 
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 class InputError(ServiceError):
     status = 400
 
 
-def _has_nul(values) -> bool:
-    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+# Form fields whose own validation reports a NUL next to the field (participation.text).
+FIELDS_CHECKED_BY_THEIR_FORM = frozenset({"body", "text", "display_name"})
+
+
+def _has_nul(values, skip: frozenset[str] = frozenset()) -> bool:
+    return any("\x00" in key or ("\x00" in value and key not in skip) for key, value in values.items(multi=True))
 
 
 def init_app(app: Flask) -> None:
@@ -32,5 +40,7 @@ def init_app(app: Flask) -> None:
     def _refuse_nul() -> None:
         if "\x00" in request.path:
             abort(404)
-        if _has_nul(request.args):
+        if _has_nul(request.args) or (
+                request.method == "POST" and request.mimetype in FORM_TYPES
+                and _has_nul(request.form, FIELDS_CHECKED_BY_THEIR_FORM)):
             raise InputError("invalid_characters", _("The input contains a NUL character, which cannot be stored."))

@@ -460,3 +460,11 @@ def test_behind_a_proxy_a_forged_forwarded_host_is_refused(app_config):
         assert "evil.example" not in response.get_data(as_text=True)
     finally:
         proxied.extensions["db_engine"].dispose()
+
+
+def test_nul_in_any_other_form_field_is_refused_before_it_reaches_the_database(client, app_config):
+    """Fields without a text check of their own (log-in, admin and moderation forms) get one 400."""
+    answer = client.submit("/login", {"email": "anna\x00@example.org", "password": "x"},
+                           headers={"Accept-Language": "en"})
+    assert answer.status_code == 400
+    assert "NUL character" in answer.get_data(as_text=True)
