@@ -283,6 +283,36 @@ def transition(db: Session, proposal: Proposal, user: User, to: str, reason: str
     return proposal
 
 
+def rivals(db: Session, proposal: Proposal) -> list[Proposal]:
+    """Other accepted, not superseded proposals of the round on the same item: the conflicts
+    composing the next version stops at, and what this one can be superseded by."""
+    if proposal.item_id is None:
+        return []
+    return list(db.scalars(sa.select(Proposal).where(
+        Proposal.round_id == proposal.round_id, Proposal.item_id == proposal.item_id, Proposal.id != proposal.id,
+        Proposal.state.in_(("accepted", "accepted_modified")), Proposal.superseded_by_id.is_(None))
+        .order_by(Proposal.id)))
+
+
+def supersede(db: Session, proposal: Proposal, user: User, by_id: int | None, reason: str | None) -> Proposal:
+    """Mark an accepted proposal as superseded by another accepted one on the same item, so that
+    composing the next version applies only the other (audited, with a reason)."""
+    if not permissions.can_supersede_proposal(user, proposal):
+        raise _not_allowed(_("Only the administration resolves conflicts between accepted proposals."))
+    by = next((rival for rival in rivals(db, proposal) if rival.id == by_id), None)
+    if by is None:
+        raise ProposalError("invalid_supersede",
+                            _("Choose another accepted proposal of this round on the same item."))
+    reason = _clean(reason, RATIONALE_MAX, "invalid_reason")
+    if not reason:
+        raise ProposalError("reason_required", _("Please say why the other proposal wins."))
+    proposal.superseded_by_id = by.id
+    proposal.updated_at = utcnow()
+    db.flush()
+    audit(db, user, "proposal.superseded", "proposal", proposal.id, reason, by=by.id)
+    return proposal
+
+
 # --- comment outcomes ------------------------------------------------------------------------------
 
 def _derive(db: Session, comment_ids: list[int], user: User | None) -> None:

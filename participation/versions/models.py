@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db import Base, UTCDateTime, enum_column, utcnow
+from ..proposals.models import Proposal
 from ..strategy.models import StrategyVersion
 
 CHANGE_KINDS = ("amend", "add", "remove", "keep", "editorial")
@@ -45,11 +46,7 @@ class EditorialChange(Base):
 
 
 class VersionChange(Base):
-    """One source of one item's change in a version: a proposal or an editorial change.
-
-    ``proposal_id`` has no foreign key yet: the proposals table comes with consolidation
-    (step 5); the lead adds the constraint when both are merged.
-    """
+    """One source of one item's change in a version: a proposal or an editorial change."""
 
     __tablename__ = "version_change"
     __table_args__ = (
@@ -63,7 +60,7 @@ class VersionChange(Base):
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("strategy_version.id", ondelete="CASCADE"))
     item_key: Mapped[str] = mapped_column(sa.String(120))
     kind: Mapped[str] = mapped_column(enum_column(CHANGE_KINDS, "version_change_kind"))
-    proposal_id: Mapped[int | None] = mapped_column(index=True)
+    proposal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposal.id"), index=True)
     editorial_change_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("editorial_change.id", ondelete="CASCADE"), index=True
     )
@@ -71,6 +68,7 @@ class VersionChange(Base):
 
     version: Mapped[StrategyVersion] = relationship()
     editorial_change: Mapped[EditorialChange | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
 
 
 from . import guard as _guard  # noqa: E402,F401  (registers the listener with the models)
