@@ -1,0 +1,152 @@
+"""Where consolidation meets the next version: composing from a round's accepted proposals,
+resolving two accepted proposals on one item by superseding one, and a comment's outcome
+naming the published version its proposal went into."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from participation.moderation.models import AuditEntry
+from participation.proposals import services
+from participation.proposals.services import ProposalData, ProposalError
+from participation.strategy.services import item_by_key, version_by_number
+from participation.versions.models import VersionChange
+from participation.versions.services import (
+    Place,
+    VersionError,
+    accepted_changes,
+    compose,
+    publish,
+    untraceable_keys,
+)
+
+from .proposal_support import ADMIN, ITEM, MOD, OTHER_ITEM, OTHER_MOD, add_comment
+
+
+@pytest.fixture
+def people(make_user):
+    return {
+        "anna": make_user("anna@example.org", "Anna", language="de"),
+        "mod": make_user(MOD, "Moritz", role="moderator", language="en"),
+        "mod2": make_user(OTHER_MOD, "Mira", role="moderator", language="en"),
+        "admin": make_user(ADMIN, "Amt", role="admin", language="en"),
+    }
+
+
+@pytest.fixture
+def ctx(app):
+    with app.test_request_context(method="POST", headers={"Accept-Language": "en"}):
+        yield
+
+
+def decided(db, round_, people, to="accepted", modified=None, **data):
+    data.setdefault("rationale_de", "Viele Beiträge sprechen dafür.")
+    proposal = services.create_proposal(db, round_, people["mod"], ProposalData(**data))
+    services.transition(db, proposal, people["mod"], "in_review")
+    services.transition(db, proposal, people["mod2"], "recommended")
+    services.transition(db, proposal, people["admin"], to, "So beschlossen.", texts=modified)
+    db.commit()
+    return proposal
+
+
+def test_accepted_changes_maps_every_kind_and_skips_the_undecided(ctx, db, frozen, make_round, people):
+    round_ = make_round("consolidation")
+    amended = decided(db, round_, people, "accepted_modified", kind="amend", item_key=ITEM,
+                      texts={"title": {"de": "Radwege"}})
+    added = decided(db, round_, people, kind="add", place_kind="target", place_parent_key="wohnen-leben",
+                    place_position=2, texts={"title": {"de": "Offene Daten", "en": "Open data"}})
+    removed = decided(db, round_, people, kind="remove", item_key=OTHER_ITEM)
+    kept = decided(db, round_, people, kind="keep", item_key="leitkoordinate-1")
+    rejected = decided(db, round_, people, "rejected", kind="remove", item_key="leitkoordinate-2")
+    services.create_proposal(db, round_, people["mod"], ProposalData(
+        kind="remove", item_key="leitkoordinate-3", rationale_de="Entwurf"))
+    changes = {c.source_id: c for c in accepted_changes(db, round_)}
+    assert set(changes) == {amended.id, added.id, removed.id, kept.id}
+    assert rejected.id not in changes
+    assert (changes[amended.id].kind, changes[amended.id].item_key) == ("amend", ITEM)
+    assert changes[amended.id].texts == {"title": {"de": "Radwege"}}  # only the fields it gives
+    assert changes[added.id].place == Place("wohnen-leben", 1, "target")
+    assert changes[added.id].texts == {"title": {"de": "Offene Daten", "en": "Open data"}}
+    assert (changes[removed.id].kind, changes[kept.id].kind) == ("remove", "keep")
+    assert changes[kept.id].texts is None
+
+
+def test_the_administrations_modified_text_is_what_gets_composed(ctx, db, frozen, make_round, people):
+    round_ = make_round("consolidation")
+    proposal = decided(db, round_, people, "accepted_modified", kind="amend", item_key=ITEM,
+                       texts={"title": {"de": "Radwege"}},
+                       modified={"title": {"de": "Sichere Radwege überall", "en": "Safe cycle lanes"}})
+    other = decided(db, round_, people, kind="amend", item_key=OTHER_ITEM,
+                    texts={"summary": {"de": "Kultur digital für alle."}})
+    assert proposal.title_de == "Sichere Radwege überall"
+    version = compose(db, people["admin"], version_by_number(db, "1.0"), "2.0", accepted_changes(db, round_)).version
+    db.commit()
+    assert item_by_key(db, version, ITEM).title_de == "Sichere Radwege überall"
+    assert item_by_key(db, version, ITEM).title_en == "Safe cycle lanes"
+    assert item_by_key(db, version, OTHER_ITEM).summary_de == "Kultur digital für alle."
+    assert untraceable_keys(db, version) == []
+    sources = set(db.scalars(sa.select(VersionChange.proposal_id).where(VersionChange.version_id == version.id)))
+    assert sources == {proposal.id, other.id}
+
+
+def test_two_accepted_proposals_on_one_item_stop_composing_until_one_is_superseded(
+        ctx, db, frozen, make_round, people):
+    round_ = make_round("consolidation")
+    first = decided(db, round_, people, kind="amend", item_key=ITEM, texts={"title": {"de": "Erster Titel"}})
+    second = decided(db, round_, people, kind="remove", item_key=ITEM)
+    base = version_by_number(db, "1.0")
+    with pytest.raises(VersionError) as caught:
+        compose(db, people["admin"], base, "2.0", accepted_changes(db, round_))
+    db.rollback()
+    assert caught.value.code == "conflicts"
+    assert f"proposal {first.id}, proposal {second.id}" in caught.value.details[0]
+    assert [p.id for p in services.rivals(db, first)] == [second.id]
+
+    with pytest.raises(ProposalError) as refused:
+        services.supersede(db, second, people["mod"], first.id, "Der Titel reicht.")
+    assert refused.value.code == "not_allowed"
+    with pytest.raises(ProposalError) as refused:
+        services.supersede(db, second, people["admin"], first.id, "  ")
+    assert refused.value.code == "reason_required"
+    with pytest.raises(ProposalError) as refused:
+        services.supersede(db, second, people["admin"], second.id, "Sich selbst?")
+    assert refused.value.code == "invalid_supersede"
+
+    services.supersede(db, second, people["admin"], first.id, "Der neue Titel genügt; das Ziel bleibt.")
+    db.commit()
+    assert second.superseded_by_id == first.id and services.rivals(db, first) == []
+    entry = db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "proposal.superseded")).one()
+    assert (entry.object_id, entry.reason, entry.details) == (second.id, "Der neue Titel genügt; das Ziel bleibt.",
+                                                              {"by": first.id})
+    version = compose(db, people["admin"], base, "2.0", accepted_changes(db, round_)).version
+    db.commit()
+    assert item_by_key(db, version, ITEM).title_de == "Erster Titel"
+    with pytest.raises(ProposalError):  # once superseded, not again
+        services.supersede(db, second, people["admin"], first.id, "Nochmal")
+
+
+def test_superseding_in_the_browser_form(app, db, frozen, make_round, people, client, login):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        round_ = make_round("consolidation")
+        first = decided(db, round_, people, kind="amend", item_key=ITEM, texts={"title": {"de": "Erster Titel"}})
+        second = decided(db, round_, people, kind="keep", item_key=ITEM)
+    login(MOD)
+    page = client.get(f"/moderation/vorschlaege/{second.id}").get_data(as_text=True)
+    assert "ersetzt" not in page  # moderators see no form
+    assert client.post(f"/moderation/vorschlaege/{second.id}/ersetzt", data={"by": first.id, "reason": "x",
+                       "csrf_token": client.csrf_token()}).status_code == 403
+    client.post("/logout", data={"csrf_token": client.csrf_token()})
+    login(ADMIN)
+    page = client.get(f"/moderation/vorschlaege/{second.id}").get_data(as_text=True)
+    assert f'action="/moderation/vorschlaege/{second.id}/ersetzt"' in page
+    assert client.post(f"/moderation/vorschlaege/{second.id}/ersetzt", data={"by": first.id, "reason": "",
+                       "csrf_token": client.csrf_token()}).status_code == 422
+    response = client.post(f"/moderation/vorschlaege/{second.id}/ersetzt",
+                           data={"by": first.id, "reason": "Die Änderung des Titels genügt.",
+                                 "csrf_token": client.csrf_token()})
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.get(type(second), second.id).superseded_by_id == first.id
+    page = client.get(f"/moderation/vorschlaege/{second.id}").get_data(as_text=True)
+    assert f'href="/moderation/vorschlaege/{first.id}"' in page
