@@ -150,3 +150,39 @@ def test_superseding_in_the_browser_form(app, db, frozen, make_round, people, cl
     assert db.get(type(second), second.id).superseded_by_id == first.id
     page = client.get(f"/moderation/vorschlaege/{second.id}").get_data(as_text=True)
     assert f'href="/moderation/vorschlaege/{first.id}"' in page
+
+
+def test_outcomes_name_the_published_version_everywhere(app, db, frozen, make_round, people, client, login):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        round_ = make_round("consolidation")
+        comment = add_comment(db, round_, people["anna"], "Sichere Radwege, bitte.")
+        other = add_comment(db, round_, people["anna"], "Eine Frage.", key=OTHER_ITEM, stance="question")
+        proposal = decided(db, round_, people, kind="amend", item_key=ITEM,
+                           texts={"title": {"de": "Sichere Radwege überall"}}, comment_ids=[comment.id])
+        services.set_outcome(db, round_, [other.id], people["mod"], "noted", "Danke für die Frage.")
+        from participation.rounds import services as rounds
+        assert rounds.advance(db, round_, people["admin"]) == "published"
+        version = compose(db, people["admin"], version_by_number(db, "1.0"), "2.0",
+                          accepted_changes(db, round_)).version
+        db.commit()
+        assert services.outcomes_for(db, [comment.id])[comment.id].version is None  # a draft is not yet it
+        publish(db, people["admin"], version)
+        db.commit()
+    db.expire_all()
+    assert services.outcomes_for(db, [comment.id])[comment.id].version == "2.0"
+    assert services.outcomes_for(db, [other.id])[other.id].version is None  # no proposal, no version
+
+    login("anna@example.org")
+    mine = {c["id"]: c for c in client.get("/api/v1/me/comments").get_json()["comments"]}
+    assert mine[comment.id]["outcome"]["version"] == "2.0"
+    assert mine[comment.id]["outcome"]["proposal"] == proposal.id
+    assert mine[other.id]["outcome"]["version"] is None
+    link = '<a class="outcome-version" href="/strategie/versionen/2.0">übernommen in Version 2.0</a>'
+    assert link in client.get("/konto/beitraege").get_data(as_text=True)
+    assert link in client.get(f"/runden/{round_.id}/abwaegung").get_data(as_text=True)
+    assert link in client.get(f"/runden/{round_.id}/beitraege/{comment.id}").get_data(as_text=True)
+    assert link in client.get(f"/runden/{round_.id}/{ITEM}").get_data(as_text=True)
+    data = client.get("/konto/daten").get_json()
+    exported = {row["comment"]: row for row in data["comment_outcomes"]}
+    assert exported[comment.id]["version"] == "2.0" and exported[comment.id]["outcome"] == "incorporated"
+    assert exported[other.id]["explanation"] == "Danke für die Frage."

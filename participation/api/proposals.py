@@ -74,7 +74,7 @@ def outcome_json(outcome: CommentOutcome | None) -> dict | None:
     if outcome is None:
         return None
     return {"code": outcome.outcome, "explanation": outcome.explanation, "proposal": outcome.proposal_id,
-            "explicit": outcome.explicit}
+            "explicit": outcome.explicit, "version": outcome.version}
 
 
 def _body(model: type[BaseModel]):

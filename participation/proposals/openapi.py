@@ -34,8 +34,10 @@ SCHEMAS = {
             "explanation": {"type": ["string", "null"]},
             "proposal": {"type": ["integer", "null"], "description": "The proposal whose decision gave it."},
             "explicit": {"type": "boolean", "description": "Set by a moderator (not derived from a decision)."},
+            "version": {"type": ["string", "null"],
+                        "description": "The published strategy version the proposal went into, e.g. 2.0."},
         },
-        "required": ["code", "explanation", "proposal", "explicit"],
+        "required": ["code", "explanation", "proposal", "explicit", "version"],
     },
     "Proposal": {
         "type": "object",

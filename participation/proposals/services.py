@@ -611,3 +611,27 @@ def publication_overrides(db: Session, round_: Round):
     return list(db.scalars(sa.select(AuditEntry).where(
         AuditEntry.object_type == "round", AuditEntry.object_id == round_.id,
         AuditEntry.action == "round.published_with_open_comments").order_by(AuditEntry.created_at)))
+
+
+# --- "download my data" ------------------------------------------------------------------------------
+
+def export_outcomes(db: Session, user: User) -> tuple[str, list[dict]]:
+    """What became of my comments, as far as it is public (or visible to me): outcome, explanation,
+    proposal and the published version it went into."""
+    return "comment_outcomes", [
+        {"comment": comment.id, "round": round_.id, "item": item.key, "outcome": outcome.outcome,
+         "explanation": outcome.explanation, "proposal": outcome.proposal_id, "version": outcome.version,
+         "set_at": outcome.set_at.isoformat()}
+        for comment, round_, item, outcome in comments_of_user(db, user)
+        if outcome is not None and permissions.can_see_outcomes(user, round_)
+    ]
+
+
+def _register_export() -> None:
+    from ..accounts.services import EXPORT_SECTIONS
+
+    if export_outcomes not in EXPORT_SECTIONS:
+        EXPORT_SECTIONS.append(export_outcomes)
+
+
+_register_export()

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db import Base, UTCDateTime, enum_column, utcnow
-from ..proposals.models import Proposal
+from ..proposals.models import CommentOutcome, Proposal
 from ..strategy.models import StrategyVersion
 
 CHANGE_KINDS = ("amend", "add", "remove", "keep", "editorial")
@@ -69,6 +69,18 @@ class VersionChange(Base):
     version: Mapped[StrategyVersion] = relationship()
     editorial_change: Mapped[EditorialChange | None] = relationship()
     proposal: Mapped[Proposal | None] = relationship()
+
+
+# A comment's outcome names the first published version its proposal went into ("übernommen in
+# Version 2.0"), loaded in the same query as the outcome (a correlated subquery), so pages
+# listing many comments stay at one query.
+CommentOutcome.version = column_property(
+    sa.select(StrategyVersion.number)
+    .join(VersionChange, VersionChange.version_id == StrategyVersion.id)
+    .where(VersionChange.proposal_id == CommentOutcome.proposal_id, StrategyVersion.state == "published")
+    .order_by(StrategyVersion.published_at, StrategyVersion.id).limit(1)
+    .correlate_except(VersionChange, StrategyVersion).scalar_subquery()
+)
 
 
 from . import guard as _guard  # noqa: E402,F401  (registers the listener with the models)
