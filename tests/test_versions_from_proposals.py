@@ -186,3 +186,31 @@ def test_outcomes_name_the_published_version_everywhere(app, db, frozen, make_ro
     exported = {row["comment"]: row for row in data["comment_outcomes"]}
     assert exported[comment.id]["version"] == "2.0" and exported[comment.id]["outcome"] == "incorporated"
     assert exported[other.id]["explanation"] == "Danke für die Frage."
+
+
+def test_workbench_and_evidence_carry_the_items_consensus_and_division(app, db, frozen, make_round, people,
+                                                                       client, login):
+    from .test_ratings import _rate_many
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        round_ = make_round("consolidation")
+        _rate_many(db, round_, ITEM, [5, 5, 4, 4, 2, 1, 3, 0])
+        proposal = services.create_proposal(db, round_, people["mod"], ProposalData(
+            kind="keep", item_key=ITEM, rationale_de="Breite Zustimmung"))
+        services.transition(db, proposal, people["mod"], "in_review")
+        db.commit()
+    figures = proposal.evidence["analysis"]
+    assert figures["key"] == ITEM and figures["answered"] == 7
+    assert figures["share_agree"] == pytest.approx(4 / 7, abs=0.01)
+    assert set(figures) >= {"consensus", "divisive", "divided", "uncertain", "share_uncertain", "groups"}
+
+    login(MOD)
+    bench = client.get(f"/moderation/runden/{round_.id}/{ITEM}").get_data(as_text=True)
+    assert 'id="analysis-title">Consensus and division</h2>' in bench and "7 answers" in bench
+    shown = client.get(f"/moderation/vorschlaege/{proposal.id}").get_data(as_text=True)
+    assert "Consensus and division (frozen when submitted for review)" in shown
+    api = client.get(f"/api/v1/proposals/{proposal.id}").get_json()["proposal"]
+    assert api["evidence"]["analysis"]["answered"] == 7
+    # An item nobody rated has no analysis section.
+    other = client.get(f"/moderation/runden/{round_.id}/{OTHER_ITEM}").get_data(as_text=True)
+    assert 'id="analysis-title"' not in other

@@ -52,6 +52,7 @@ def proposal_json(proposal: Proposal, round_: Round) -> dict:
         "evidence": {
             "ratings": evidence.get("ratings"),
             "ratings_verified": evidence.get("ratings_verified"),
+            "analysis": evidence.get("analysis"),
             "snapshot_at": proposal.snapshot_at.isoformat() if proposal.snapshot_at else None,
         },
         "decision": {

@@ -56,6 +56,9 @@ SCHEMAS = {
             "comments": {"type": "array", "items": {"type": "integer"}},
             "evidence": {"type": "object", "properties": {
                 "ratings": _FIGURES, "ratings_verified": _FIGURES,
+                "analysis": {"type": ["object", "null"], "description": (
+                    "The item's consensus and division figures from the round's analysis when submitted: "
+                    "share_agree, ci, consensus, divisive, divided, uncertain, share_uncertain, groups.")},
                 "snapshot_at": {"type": ["string", "null"], "format": "date-time"}},
                 "required": ["ratings", "snapshot_at"]},
             "decision": {"type": ["object", "null"], "properties": {

@@ -212,15 +212,26 @@ def allowed_targets(user: User, proposal: Proposal, round_: Round) -> list[str]:
             if source == proposal.state and ALLOWED[action](user, proposal, round_)]
 
 
+def analysis_of(db: Session, round_: Round, item: StrategyItem) -> dict | None:
+    """The item's consensus, division and uncertainty figures from the round's analysis (opinion
+    groups), or None while nobody answered on it."""
+    from ..analysis.services import item_figures
+
+    figures = item_figures(db, round_, item)
+    return figures if figures and figures.get("answered") else None
+
+
 def evidence_of(db: Session, round_: Round, item_id: int | None) -> dict:
-    """The item's rating figures now, all participants and verified ones, as stored JSON."""
+    """The item's rating figures now, all participants and verified ones, and its consensus and
+    division figures, as stored JSON."""
     if item_id is None:
-        return {"ratings": None, "ratings_verified": None}
+        return {"ratings": None, "ratings_verified": None, "analysis": None}
     every = round_results(db, round_, item_id=item_id).get(item_id, {})
     verified = round_results(db, round_, verified_only=True, item_id=item_id).get(item_id, {})
     return {
         "ratings": {q: (every.get(q) or QuestionResult(q)).as_json() for q in round_.questions},
         "ratings_verified": {q: (verified.get(q) or QuestionResult(q)).as_json() for q in round_.questions},
+        "analysis": analysis_of(db, round_, db.get(StrategyItem, item_id)),
     }
 
 

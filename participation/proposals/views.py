@@ -152,6 +152,7 @@ def _item_page(round_: Round, item: StrategyItem, outcome_form: OutcomeForm | No
         outcomes=services.outcomes_for(session, ids), citations=services.citations_for(session, ids),
         proposals=services.proposals_of(session, round_, item_id=item.id),
         outcome_form=outcome_form or OutcomeForm(formdata=None, next=here), here=here,
+        analysis=services.analysis_of(session, round_, item),
     ), status
 
 
