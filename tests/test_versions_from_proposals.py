@@ -214,3 +214,27 @@ def test_workbench_and_evidence_carry_the_items_consensus_and_division(app, db, 
     # An item nobody rated has no analysis section.
     other = client.get(f"/moderation/runden/{round_.id}/{OTHER_ITEM}").get_data(as_text=True)
     assert 'id="analysis-title"' not in other
+
+
+def test_every_change_of_a_version_composed_from_proposals_links_to_an_accepted_proposal(
+        ctx, db, frozen, make_round, people):
+    """The invariant over a whole published version, with the changes made by real proposals."""
+    from participation.proposals.models import Proposal
+    from participation.versions.services import compare
+
+    round_ = make_round("consolidation")
+    decided(db, round_, people, kind="amend", item_key=ITEM, texts={"body": {"de": "Neuer Text."}})
+    decided(db, round_, people, kind="add", place_kind="coordinate", texts={"title": {"de": "Gemeinwohl"}})
+    decided(db, round_, people, kind="remove", item_key=OTHER_ITEM)
+    decided(db, round_, people, kind="keep", item_key="leitkoordinate-1")
+    version = compose(db, people["admin"], version_by_number(db, "1.0"), "2.0", accepted_changes(db, round_)).version
+    publish(db, people["admin"], version)
+    db.commit()
+    entries = [e for e in compare(db, version.based_on, version) if e.change != "unchanged"]
+    assert {e.change for e in entries} == {"changed", "added", "removed"}
+    for entry in entries:
+        assert entry.proposals or entry.editorial, entry.key
+        for proposal_id in entry.proposals:
+            proposal = db.get(Proposal, proposal_id)
+            assert proposal.round_id == round_.id and proposal.state in ("accepted", "accepted_modified")
+    assert untraceable_keys(db, version) == []
