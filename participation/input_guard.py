@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 
 from .service_errors import ServiceError
 
-
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 

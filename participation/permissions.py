@@ -225,6 +225,12 @@ def can_decide_proposal(user: Any, proposal: Any, round_: Any, now: datetime | N
             and proposal.state == "recommended")
 
 
+def can_supersede_proposal(user: Any, proposal: Any) -> bool:
+    """Resolving a conflict between two accepted proposals on one item is the administration's."""
+    return (has_role(user, "admin") and proposal.state in ("accepted", "accepted_modified")
+            and proposal.superseded_by_id is None)
+
+
 def can_set_outcome(user: Any, round_: Any, now: datetime | None = None) -> bool:
     return can_moderate(user) and _state(round_, now) in CONSOLIDATION_STATES
 

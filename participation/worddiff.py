@@ -1,4 +1,4 @@
-"""A word diff of two plain texts, for proposals now and for comparing versions later.
+"""A word diff of two plain texts, for proposals and for comparing strategy versions.
 
 Words and the whitespace between them are the units (``difflib.SequenceMatcher`` over tokens),
 so a changed word shows as that word removed and the new one inserted. The HTML form marks
@@ -11,6 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 TOKENS = re.compile(r"\s+|[^\s]+")
@@ -80,3 +81,51 @@ def diff_html(old: str | None, new: str | None, removed_label: str, added_label:
         else:
             out.append(Markup('<ins><span class="visually-hidden">{} </span>{}</ins>').format(added_label, text))
     return Markup("").join(out)
+
+
+def has_changes(chunks: list[Chunk]) -> bool:
+    return any(chunk.op != "equal" for chunk in chunks)
+
+
+# --- paragraphs: the version comparison and the Synopse ------------------------------------------
+
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+def _lines(text: str) -> Markup:
+    return Markup("<br>").join(escape(line) for line in text.split("\n"))
+
+
+def _wrap(op: str, text: str) -> Markup:
+    if op == "equal":
+        return _lines(text)
+    template = (Markup('<ins><span class="visually-hidden">{} </span>{}</ins>') if op == "insert"
+                else Markup('<del><span class="visually-hidden">{} </span>{}</del>'))
+    return template.format(_("inserted:") if op == "insert" else _("deleted:"), _lines(text))
+
+
+def _render(chunks: list[Chunk], keep: set[str]) -> Markup:
+    """Paragraphs (split at blank lines, also inside a change) of the kept chunks."""
+    paragraphs: list[list[Markup]] = [[]]
+    for chunk in chunks:
+        if chunk.op not in keep:
+            continue
+        for index, piece in enumerate(PARAGRAPH_BREAK.split(chunk.text)):
+            if index:
+                paragraphs.append([])
+            if piece:
+                paragraphs[-1].append(_wrap(chunk.op, piece))
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("").join(parts)) for parts in paragraphs
+        if "".join(parts).strip()
+    )
+
+
+def render_inline(chunks: list[Chunk]) -> Markup:
+    """Old and new in one text, in paragraphs: deletions and insertions marked where they happen."""
+    return _render(chunks, {"equal", "delete", "insert"})
+
+
+def render_side(chunks: list[Chunk], side: str) -> Markup:
+    """One side of a side-by-side view: ``old`` shows deletions, ``new`` shows insertions."""
+    return _render(chunks, {"equal", "delete"} if side == "old" else {"equal", "insert"})

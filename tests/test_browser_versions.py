@@ -6,10 +6,13 @@ the item's history and the superseded 1.0. Every page is checked with axe-core (
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from .conftest import PASSWORD
+from .proposal_support import add_comment
 from .test_browser_rounds import log_in
 
 pytestmark = pytest.mark.browser
@@ -21,6 +24,9 @@ NEW_TITLE = "Vernetzte Mobilität für alle Stadtteile"
 def closed_round(live_server):
     from participation import db
     from participation.accounts import services as accounts
+    from participation.accounts.models import User
+    from participation.proposals import services as proposals
+    from participation.proposals.services import ProposalData
     from participation.rounds import services as rounds
     from participation.strategy.services import version_by_number
 
@@ -38,22 +44,34 @@ def closed_round(live_server):
         resident = accounts.create_user(session, "resident@example.org", "Rita", "resident", PASSWORD)
         resident.language = "en"
         resident.notify_strategy_updates = True
+        moderator = accounts.create_user(session, "mod@example.org", "Moritz", "moderator", PASSWORD)
+        reviewer = accounts.create_user(session, "mod2@example.org", "Mira", "moderator", PASSWORD)
+        admin = session.scalar(sa.select(User).where(User.email == "admin@example.org"))
         session.commit()
-        return round_.id
+        # The resident's comment, the consolidation, and two accepted proposals (one cites it).
+        assert rounds.advance(session, round_, admin) == "consolidation"
+        comment = add_comment(session, round_, resident, "Bitte die Stadtteile besser vernetzen.", key=TARGET)
+        accepted = []
+        for data in (
+            ProposalData(kind="amend", item_key=TARGET, texts={"title": {"de": NEW_TITLE, "en": "Connected mobility"}},
+                         rationale_de="Viele wünschen Vernetzung.", comment_ids=[comment.id]),
+            ProposalData(kind="add", place_kind="target", place_parent_key="wohnen-leben", place_position=4,
+                         texts={"title": {"de": "Offene Daten im Quartier", "en": "Open data in the neighbourhood"}},
+                         rationale_de="Neu aus der Runde."),
+        ):
+            proposal = proposals.create_proposal(session, round_, moderator, data)
+            proposals.transition(session, proposal, moderator, "in_review")
+            proposals.transition(session, proposal, reviewer, "recommended")
+            proposals.transition(session, proposal, admin, "accepted", "Überzeugend begründet.")
+            accepted.append(proposal.id)
+        assert rounds.advance(session, round_, admin) == "published"
+        session.commit()
+        return SimpleNamespace(id=round_.id, proposal=accepted[0], comment=comment.id)
 
 
 def test_admin_composes_edits_compares_publishes_and_a_resident_reads_it(
-        open_tab, live_server, closed_round, monkeypatch, mailbox):
-    from participation.versions import services
-    from participation.versions.services import ChangeRequest, Place
-
-    # The round's accepted proposals, as consolidation (step 5) will hand them over.
-    monkeypatch.setattr(services, "accepted_changes", lambda _db, _round: [
-        ChangeRequest("proposal", 7, "amend", TARGET, {"title": {"de": NEW_TITLE, "en": "Connected mobility"}}),
-        ChangeRequest("proposal", 8, "add", None, {"title": {"de": "Offene Daten im Quartier",
-                                                            "en": "Open data in the neighbourhood"}},
-                      Place("wohnen-leben", 3, "target")),
-    ])
+        open_tab, live_server, closed_round, mailbox):
+    # Composing takes the round's accepted proposals (consolidation, step 5).
     tab = open_tab("de-DE")
     page = tab.page
     log_in(tab, "admin@example.org")
@@ -62,7 +80,7 @@ def test_admin_composes_edits_compares_publishes_and_a_resident_reads_it(
     tab.goto("/verwaltung/strategie")
     tab.check_axe()
     page.focus("#round")
-    page.select_option("#round", str(closed_round))
+    page.select_option("#round", str(closed_round.id))
     page.focus("#number")
     page.keyboard.type("2.0")
     with page.expect_navigation():
@@ -89,7 +107,7 @@ def test_admin_composes_edits_compares_publishes_and_a_resident_reads_it(
     # Compare, inline and side by side.
     tab.goto("/strategie/versionen/1.0/vergleich/2.0")
     tab.check_axe()
-    assert page.locator("ins").count() >= 2 and "Vorschlag 7" in page.inner_text("main")
+    assert page.locator("ins").count() >= 2 and f"Vorschlag {closed_round.proposal}" in page.inner_text("main")
     assert page.locator("ins .visually-hidden").first.inner_text().strip() == "eingefügt:"
     tab.screenshot("versions-compare-de")
     tab.goto("/strategie/versionen/1.0/vergleich/2.0?ansicht=nebeneinander")
@@ -125,7 +143,7 @@ def test_admin_composes_edits_compares_publishes_and_a_resident_reads_it(
     assert reader.lang() == "en"
     reader.check_axe()
     text = reader.page.inner_text("main")
-    assert "Proposal 7" in text and "Mit der Antragstellerin abgestimmt" in text
+    assert f"Proposal {closed_round.proposal}" in text and "Mit der Antragstellerin abgestimmt" in text
     reader.goto(f"/strategie/{TARGET}/verlauf")
     reader.check_axe()
     reader.screenshot("versions-history-en")
@@ -135,4 +153,20 @@ def test_admin_composes_edits_compares_publishes_and_a_resident_reads_it(
     assert "superseded by version 2.0" in reader.page.inner_text("main")
     reader.goto("/strategie")
     assert "Connected mobility" in reader.page.inner_text("main")
+    reader.assert_csp_held()
+
+    # The resident logs in and sees what became of the comment: incorporated into version 2.0.
+    log_in(reader, "resident@example.org")
+    reader.goto("/konto/beitraege")
+    reader.check_axe()
+    reader.screenshot("versions-my-comments-en")
+    link = reader.page.locator("a.outcome-version")
+    assert link.inner_text().strip() == "incorporated into version 2.0"
+    assert link.get_attribute("href") == "/strategie/versionen/2.0"
+    reader.goto(f"/runden/{closed_round.id}/beitraege/{closed_round.comment}")
+    reader.check_axe()
+    assert "incorporated into version 2.0" in reader.page.inner_text("main")
+    reader.goto(f"/runden/{closed_round.id}/abwaegung")
+    reader.check_axe()
+    assert "incorporated into version 2.0" in reader.page.inner_text("main")
     reader.assert_csp_held()

@@ -48,7 +48,8 @@ def test_the_whole_loop_through_the_api(client, db, frozen, make_round, people, 
     proposal = created.get_json()["proposal"]
     assert proposal["state"] == "draft" and proposal["kind"] == "amend" and proposal["item"] == ITEM
     assert proposal["comments"] == [comment.id] and proposal["author"] == "Moritz"
-    assert proposal["evidence"] == {"ratings": None, "ratings_verified": None, "snapshot_at": None}
+    assert proposal["evidence"] == {"ratings": None, "ratings_verified": None, "analysis": None,
+                                    "snapshot_at": None}
     assert proposal["decision"] is None
     pid = proposal["id"]
     url = f"/api/v1/proposals/{pid}/transitions"
@@ -78,7 +79,8 @@ def test_the_whole_loop_through_the_api(client, db, frozen, make_round, people, 
     # Comments carry their outcome for the administration now, for the public once published.
     comments_url = f"/api/v1/rounds/{round_.id}/items/{ITEM}/comments"
     outcome = client.get(comments_url).get_json()["comments"][0]["outcome"]
-    assert outcome == {"code": "incorporated", "explanation": "Passt.", "proposal": pid, "explicit": False}
+    assert outcome == {"code": "incorporated", "explanation": "Passt.", "proposal": pid, "explicit": False,
+                       "version": None}
     as_(client, login, "anna@example.org")
     assert client.get(comments_url).get_json()["comments"][0]["outcome"] is None
     assert client.get(f"/api/v1/rounds/{round_.id}/proposals").get_json()["proposals"] == []
@@ -157,7 +159,7 @@ def test_outcome_endpoint(client, db, frozen, make_round, people, login):
     response = call(client, "PUT", path, {"outcome": "noted", "explanation": "Danke für das Lob."})
     assert response.status_code == 200
     assert response.get_json() == {"comment_id": comment.id, "outcome": {
-        "code": "noted", "explanation": "Danke für das Lob.", "proposal": None, "explicit": True}}
+        "code": "noted", "explanation": "Danke für das Lob.", "proposal": None, "explicit": True, "version": None}}
     unknown = call(client, "PUT", path, {"outcome": "great", "explanation": "x"})
     assert unknown.status_code == 422 and unknown.get_json()["error"]["code"] == "unknown_outcome"
     assert call(client, "PUT", path, {"outcome": "noted", "explanation": ""}).status_code == 422

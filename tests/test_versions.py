@@ -11,11 +11,11 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from participation import worddiff
 from participation.accounts.models import User
 from participation.moderation.models import AuditEntry
 from participation.strategy.models import StrategyItem, StrategyVersion
 from participation.strategy.services import item_by_key, load_tree, version_by_number
-from participation.versions import worddiff
 from participation.versions.guard import PublishedVersionError
 from participation.versions.models import EditorialChange, VersionChange
 from participation.versions.services import (
@@ -41,6 +41,29 @@ def ctx(app):
     """For tests that call the services only (requests of the test client bring their own)."""
     with app.test_request_context(headers={"Accept-Language": "en"}):
         yield
+
+
+# Ids of the proposals the hand-made change requests below name (version_change.proposal_id
+# references proposal.id, so they must exist).
+SOURCE_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 21, 31, 32, 41, 42, 51, 99)
+
+
+@pytest.fixture(autouse=True)
+def source_proposals(request):
+    """Rejected proposals with the ids the tests' change requests cite (never composed from)."""
+    if "db" not in request.fixturenames:
+        return
+    from participation.proposals.models import Proposal
+
+    db = request.getfixturevalue("db")
+    author = request.getfixturevalue("make_user")("sources@example.org", "Quellen", role="moderator")
+    round_ = request.getfixturevalue("make_round")("draft", title="Quellenrunde", keys=["leitkoordinate-2"])
+    item = db.scalar(sa.select(StrategyItem).where(StrategyItem.version_id == round_.version_id,
+                                                   StrategyItem.key == TARGET))
+    for pid in SOURCE_IDS:
+        db.add(Proposal(id=pid, round_id=round_.id, kind="keep", item_id=item.id, rationale_de="Quelle",
+                        state="rejected", author_id=author.id))
+    db.commit()
 
 
 def in_request(app):
@@ -79,8 +102,8 @@ def as_admin(admin, login):
 # --- word diff ---------------------------------------------------------------------------------
 
 def test_word_diff_marks_words_and_escapes(app):
-    ops = worddiff.diff("Die Stadt <plant> Wege.\n\nZweiter Absatz.", "Die Stadt baut Wege.\n\nZweiter Absatz.")
-    assert [(op.tag, op.text) for op in ops if op.tag != "equal"] == [("delete", "<plant>"), ("insert", "baut")]
+    ops = worddiff.word_diff("Die Stadt <plant> Wege.\n\nZweiter Absatz.", "Die Stadt baut Wege.\n\nZweiter Absatz.")
+    assert [(op.op, op.text) for op in ops if op.op != "equal"] == [("delete", "<plant>"), ("insert", "baut")]
     with app.test_request_context(headers={"Accept-Language": "de"}):
         html = str(worddiff.render_inline(ops))
         side_old = str(worddiff.render_side(ops, "old"))
@@ -89,12 +112,12 @@ def test_word_diff_marks_words_and_escapes(app):
                     '<ins><span class="visually-hidden">eingefügt: </span>baut</ins> Wege.</p><p>Zweiter Absatz.</p>')
     assert "<ins>" not in side_old and "&lt;plant&gt;" in side_old
     assert "<del>" not in side_new and "baut" in side_new
-    assert not worddiff.changed(worddiff.diff("gleich", "gleich"))
+    assert not worddiff.has_changes(worddiff.word_diff("gleich", "gleich"))
 
 
 def test_word_diff_keeps_html_valid_when_a_change_spans_paragraphs(app):
     with app.test_request_context():
-        html = str(worddiff.render_inline(worddiff.diff("Eins.", "Eins.\n\nZwei neu.")))
+        html = str(worddiff.render_inline(worddiff.word_diff("Eins.", "Eins.\n\nZwei neu.")))
     assert html.count("<ins>") == html.count("</ins>") == 1
     assert re.fullmatch(r"<p>Eins\.</p><p><ins>.*Zwei neu\.</ins></p>", html)
 

@@ -52,6 +52,7 @@ def proposal_json(proposal: Proposal, round_: Round) -> dict:
         "evidence": {
             "ratings": evidence.get("ratings"),
             "ratings_verified": evidence.get("ratings_verified"),
+            "analysis": evidence.get("analysis"),
             "snapshot_at": proposal.snapshot_at.isoformat() if proposal.snapshot_at else None,
         },
         "decision": {
@@ -74,7 +75,7 @@ def outcome_json(outcome: CommentOutcome | None) -> dict | None:
     if outcome is None:
         return None
     return {"code": outcome.outcome, "explanation": outcome.explanation, "proposal": outcome.proposal_id,
-            "explicit": outcome.explicit}
+            "explicit": outcome.explicit, "version": outcome.version}
 
 
 def _error(error: ProposalError):

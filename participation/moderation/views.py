@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "proposal.rejected": _l("Proposal rejected"),
     "proposal.deferred": _l("Proposal deferred"),
     "proposal.withdrawn": _l("Proposal withdrawn"),
+    "proposal.superseded": _l("Proposal superseded by another"),
     "round.advanced": _l("Round moved on"),
     "round.published_with_open_comments": _l("Round published despite comments without outcome"),
     "user.created": _l("Account created"),

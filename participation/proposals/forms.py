@@ -112,6 +112,15 @@ class TransitionForm(FlaskForm):
     body_en = _text(_l("Text (English)"), TEXT_MAX)
 
 
+class SupersedeForm(FlaskForm):
+    """Resolve a conflict: this accepted proposal gives way to another on the same item."""
+
+    by = SelectField(_l("Superseded by proposal"), coerce=int, validate_choice=False)
+    reason = TextAreaField(_l("Why the other proposal wins (required)"), filters=[_strip], validators=[
+        DataRequired(message=_l("Please say why the other proposal wins.")),
+        Length(max=RATIONALE_MAX, message=_l("Use at most %(max)d characters."))])
+
+
 class OutcomeForm(FlaskForm):
     """One outcome for the selected comments (bulk)."""
 

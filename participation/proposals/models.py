@@ -57,6 +57,9 @@ class Proposal(Base):
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)  # public
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Set by the admin when two accepted proposals change the same item: the other one wins and
+    # composing the next version skips this one.
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposal.id", ondelete="SET NULL"))
     # The item's rating figures when the proposal went to review (frozen).
     evidence: Mapped[dict | None] = mapped_column(sa.JSON)
     snapshot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -68,6 +71,7 @@ class Proposal(Base):
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    superseded_by: Mapped[Proposal | None] = relationship(remote_side=[id], foreign_keys=[superseded_by_id])
     links: Mapped[list[ProposalComment]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalComment.comment_id")
 

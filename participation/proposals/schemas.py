@@ -6,7 +6,7 @@ same classes (``participation/api/openapi.py``), so validation and documentation
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import Field
@@ -127,6 +127,9 @@ class Evidence(Answer):
 
     ratings: dict[Literal[QUESTIONS], QuestionResult] | None  # type: ignore[valid-type]
     ratings_verified: dict[Literal[QUESTIONS], QuestionResult] | None  # type: ignore[valid-type]
+    analysis: dict[str, Any] | None = Field(description=(
+        "The item's consensus and division figures from the round's analysis when submitted: share_agree, ci, "
+        "consensus, divisive, divided, uncertain, share_uncertain, groups; null without an analysis."))
     snapshot_at: datetime | None
 
 

@@ -212,15 +212,26 @@ def allowed_targets(user: User, proposal: Proposal, round_: Round) -> list[str]:
             if source == proposal.state and ALLOWED[action](user, proposal, round_)]
 
 
+def analysis_of(db: Session, round_: Round, item: StrategyItem) -> dict | None:
+    """The item's consensus, division and uncertainty figures from the round's analysis (opinion
+    groups), or None while nobody answered on it."""
+    from ..analysis.services import item_figures
+
+    figures = item_figures(db, round_, item)
+    return figures if figures and figures.get("answered") else None
+
+
 def evidence_of(db: Session, round_: Round, item_id: int | None) -> dict:
-    """The item's rating figures now, all participants and verified ones, as stored JSON."""
+    """The item's rating figures now, all participants and verified ones, and its consensus and
+    division figures, as stored JSON."""
     if item_id is None:
-        return {"ratings": None, "ratings_verified": None}
+        return {"ratings": None, "ratings_verified": None, "analysis": None}
     every = round_results(db, round_, item_id=item_id).get(item_id, {})
     verified = round_results(db, round_, verified_only=True, item_id=item_id).get(item_id, {})
     return {
         "ratings": {q: (every.get(q) or QuestionResult(q)).as_json() for q in round_.questions},
         "ratings_verified": {q: (verified.get(q) or QuestionResult(q)).as_json() for q in round_.questions},
+        "analysis": analysis_of(db, round_, db.get(StrategyItem, item_id)),
     }
 
 
@@ -280,6 +291,36 @@ def transition(db: Session, proposal: Proposal, user: User, to: str, reason: str
     audit(db, user, f"proposal.{to}", "proposal", proposal.id, reason, from_state=source)
     if action == "decide":
         _derive(db, proposal.comment_ids, user)
+    return proposal
+
+
+def rivals(db: Session, proposal: Proposal) -> list[Proposal]:
+    """Other accepted, not superseded proposals of the round on the same item: the conflicts
+    composing the next version stops at, and what this one can be superseded by."""
+    if proposal.item_id is None:
+        return []
+    return list(db.scalars(sa.select(Proposal).where(
+        Proposal.round_id == proposal.round_id, Proposal.item_id == proposal.item_id, Proposal.id != proposal.id,
+        Proposal.state.in_(("accepted", "accepted_modified")), Proposal.superseded_by_id.is_(None))
+        .order_by(Proposal.id)))
+
+
+def supersede(db: Session, proposal: Proposal, user: User, by_id: int | None, reason: str | None) -> Proposal:
+    """Mark an accepted proposal as superseded by another accepted one on the same item, so that
+    composing the next version applies only the other (audited, with a reason)."""
+    if not permissions.can_supersede_proposal(user, proposal):
+        raise _not_allowed(_("Only the administration resolves conflicts between accepted proposals."))
+    by = next((rival for rival in rivals(db, proposal) if rival.id == by_id), None)
+    if by is None:
+        raise ProposalError("invalid_supersede",
+                            _("Choose another accepted proposal of this round on the same item."))
+    reason = _clean(reason, RATIONALE_MAX, "invalid_reason")
+    if not reason:
+        raise ProposalError("reason_required", _("Please say why the other proposal wins."))
+    proposal.superseded_by_id = by.id
+    proposal.updated_at = utcnow()
+    db.flush()
+    audit(db, user, "proposal.superseded", "proposal", proposal.id, reason, by=by.id)
     return proposal
 
 
@@ -581,3 +622,27 @@ def publication_overrides(db: Session, round_: Round):
     return list(db.scalars(sa.select(AuditEntry).where(
         AuditEntry.object_type == "round", AuditEntry.object_id == round_.id,
         AuditEntry.action == "round.published_with_open_comments").order_by(AuditEntry.created_at)))
+
+
+# --- "download my data" ------------------------------------------------------------------------------
+
+def export_outcomes(db: Session, user: User) -> tuple[str, list[dict]]:
+    """What became of my comments, as far as it is public (or visible to me): outcome, explanation,
+    proposal and the published version it went into."""
+    return "comment_outcomes", [
+        {"comment": comment.id, "round": round_.id, "item": item.key, "outcome": outcome.outcome,
+         "explanation": outcome.explanation, "proposal": outcome.proposal_id, "version": outcome.version,
+         "set_at": outcome.set_at.isoformat()}
+        for comment, round_, item, outcome in comments_of_user(db, user)
+        if outcome is not None and permissions.can_see_outcomes(user, round_)
+    ]
+
+
+def _register_export() -> None:
+    from ..accounts.services import EXPORT_SECTIONS
+
+    if export_outcomes not in EXPORT_SECTIONS:
+        EXPORT_SECTIONS.append(export_outcomes)
+
+
+_register_export()

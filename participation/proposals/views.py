@@ -38,6 +38,7 @@ from .forms import (
     STATE_LABELS,
     OutcomeForm,
     ProposalForm,
+    SupersedeForm,
     TransitionForm,
 )
 from .models import DECIDED, TEXT_FIELDS, Proposal
@@ -151,6 +152,7 @@ def _item_page(round_: Round, item: StrategyItem, outcome_form: OutcomeForm | No
         outcomes=services.outcomes_for(session, ids), citations=services.citations_for(session, ids),
         proposals=services.proposals_of(session, round_, item_id=item.id),
         outcome_form=outcome_form or OutcomeForm(formdata=None, next=here), here=here,
+        analysis=services.analysis_of(session, round_, item),
     ), status
 
 
@@ -311,7 +313,7 @@ def edit_proposal(proposal_id: int):
 # --- one proposal and its review ----------------------------------------------------------------------
 
 def _proposal_page(proposal: Proposal, round_: Round, failed: TransitionForm | None = None, error: str | None = None,
-                   status: int = 200):
+                   status: int = 200, supersede_form: SupersedeForm | None = None):
     session = db.session()
     cited = list(session.scalars(sa.select(Comment).where(Comment.id.in_(proposal.comment_ids))
                                  .order_by(Comment.created_at))) if proposal.comment_ids else []
@@ -323,8 +325,14 @@ def _proposal_page(proposal: Proposal, round_: Round, failed: TransitionForm | N
         else:
             forms[to] = TransitionForm(formdata=None, to=to, **{
                 f"{n}_{lang}": services.proposed_text(proposal, n, lang) for n in TEXT_FIELDS for lang in LANGUAGES})
+    rivals = services.rivals(session, proposal) if permissions.can_supersede_proposal(current_user, proposal) else []
+    if supersede_form is None and rivals:
+        supersede_form = SupersedeForm(formdata=None)
+    if supersede_form is not None:
+        supersede_form.by.choices = [(rival.id, _("Proposal %(num)s", num=rival.id)) for rival in rivals]
     return render_template(
         "proposals/proposal.html", round=round_, proposal=proposal, cited=cited, forms=forms,
+        rivals=rivals, supersede_form=supersede_form if rivals else None,
         failed=failed.to.data if failed is not None else None, error=error,
         entries=audit_of(session, "proposal", proposal.id),
         four_eyes=proposal.state == "in_review" and proposal.author_id == current_user.id,
@@ -357,6 +365,28 @@ def transition(proposal_id: int):
         return _proposal_page(proposal, round_, form, error.message, error.status)
     session.commit()
     flash(_("The proposal is now: %(state)s.", state=STATE_LABELS[proposal.state]), "success")
+    return redirect(url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.post("/moderation/vorschlaege/<int:proposal_id>/ersetzt")
+@login_required
+def supersede(proposal_id: int):
+    proposal, round_ = _proposal_or_404(proposal_id)
+    permissions.require(permissions.can_supersede_proposal(current_user, proposal))
+    form = SupersedeForm()
+    form.by.choices = [(rival.id, "") for rival in services.rivals(db.session(), proposal)]
+    if not form.validate_on_submit():
+        return _proposal_page(proposal, round_, status=422, supersede_form=form)
+    session = db.session()
+    try:
+        services.supersede(session, proposal, current_user, form.by.data, form.reason.data)
+    except ProposalError as error:
+        session.rollback()
+        proposal, round_ = _proposal_or_404(proposal_id)
+        return _proposal_page(proposal, round_, error=error.message, status=error.status)
+    session.commit()
+    flash(_("Proposal %(num)s is superseded by proposal %(by)s; composing the next version skips it.",
+            num=proposal.id, by=proposal.superseded_by_id), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal.id))
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db import Base, UTCDateTime, enum_column, utcnow
+from ..proposals.models import CommentOutcome, Proposal
 from ..strategy.models import StrategyVersion
 
 CHANGE_KINDS = ("amend", "add", "remove", "keep", "editorial")
@@ -45,11 +46,7 @@ class EditorialChange(Base):
 
 
 class VersionChange(Base):
-    """One source of one item's change in a version: a proposal or an editorial change.
-
-    ``proposal_id`` has no foreign key yet: the proposals table comes with consolidation
-    (step 5); the lead adds the constraint when both are merged.
-    """
+    """One source of one item's change in a version: a proposal or an editorial change."""
 
     __tablename__ = "version_change"
     __table_args__ = (
@@ -63,7 +60,7 @@ class VersionChange(Base):
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("strategy_version.id", ondelete="CASCADE"))
     item_key: Mapped[str] = mapped_column(sa.String(120))
     kind: Mapped[str] = mapped_column(enum_column(CHANGE_KINDS, "version_change_kind"))
-    proposal_id: Mapped[int | None] = mapped_column(index=True)
+    proposal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposal.id"), index=True)
     editorial_change_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("editorial_change.id", ondelete="CASCADE"), index=True
     )
@@ -71,6 +68,19 @@ class VersionChange(Base):
 
     version: Mapped[StrategyVersion] = relationship()
     editorial_change: Mapped[EditorialChange | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+
+
+# A comment's outcome names the first published version its proposal went into ("übernommen in
+# Version 2.0"), loaded in the same query as the outcome (a correlated subquery), so pages
+# listing many comments stay at one query.
+CommentOutcome.version = column_property(
+    sa.select(StrategyVersion.number)
+    .join(VersionChange, VersionChange.version_id == StrategyVersion.id)
+    .where(VersionChange.proposal_id == CommentOutcome.proposal_id, StrategyVersion.state == "published")
+    .order_by(StrategyVersion.published_at, StrategyVersion.id).limit(1)
+    .correlate_except(VersionChange, StrategyVersion).scalar_subquery()
+)
 
 
 from . import guard as _guard  # noqa: E402,F401  (registers the listener with the models)

@@ -78,16 +78,40 @@ class ChangeRequest:
 
 
 def accepted_changes(db: Session, round_: Round) -> list[ChangeRequest]:
-    """The change requests of a round's accepted proposals — the seam to consolidation.
+    """The change requests of a round's accepted proposals, oldest decision first.
 
-    Consolidation (step 5, the ``Proposal`` model) is built in parallel. When it is merged,
-    the lead replaces this body with the query over the round's proposals in the states
-    ``accepted`` and ``accepted_modified``, turning each into a ``ChangeRequest`` (its id,
-    kind, item key, proposed texts, place for ``add``). Until then a round yields no change
-    requests, so composing from it copies the base version unchanged; editorial changes
-    still work.
+    ``accepted`` and ``accepted_modified`` proposals count (for the latter the texts the
+    administration edited when deciding, which replace the proposed ones); proposals the
+    administration marked as superseded by another are skipped. An amendment changes only
+    the fields and languages it gives; an addition goes to its place (position counted from 1
+    in the proposal, appended when none is given).
     """
-    return []
+    from ..proposals.models import Proposal
+
+    proposals = db.scalars(
+        sa.select(Proposal).where(Proposal.round_id == round_.id,
+                                  Proposal.state.in_(("accepted", "accepted_modified")),
+                                  Proposal.superseded_by_id.is_(None))
+        .options(selectinload(Proposal.item), selectinload(Proposal.place_parent))
+        .order_by(Proposal.decided_at, Proposal.id)
+    ).all()
+    return [_change_of(proposal) for proposal in proposals]
+
+
+def _change_of(proposal) -> ChangeRequest:
+    texts: dict[str, dict[str, str | None]] = {}
+    if proposal.kind in ("amend", "add"):
+        for name in TEXT_FIELDS:
+            given = {lang: getattr(proposal, f"{name}_{lang}") for lang in LANGS}
+            given = {lang: value for lang, value in given.items() if value is not None}
+            if given:
+                texts[name] = given
+    place = None
+    if proposal.kind == "add":
+        position = proposal.place_position - 1 if proposal.place_position else 10_000  # clamped to the end
+        place = Place(proposal.place_parent.key if proposal.place_parent else None, position, proposal.place_kind)
+    return ChangeRequest("proposal", proposal.id, proposal.kind, proposal.item.key if proposal.item else None,
+                         texts or None, place)
 
 
 @dataclass

@@ -13,13 +13,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from .. import db, permissions
+from .. import db, permissions, worddiff
 from ..rounds.models import Round
 from ..rounds.services import rounds_for
 from ..strategy.models import StrategyItem, StrategyVersion
 from ..strategy.services import LANGS, TEXT_FIELDS, all_versions, current_version, item_by_key, version_by_number
 from . import services as version_services
-from . import worddiff
 from .forms import ComposeForm, DiscardForm, ItemEditForm, NotifyForm, PublishForm, UnsubscribeForm
 from .notify import user_from_token
 from .services import (
@@ -75,9 +74,9 @@ def _word_diff(before: StrategyItem | None, after: StrategyItem | None, name: st
     new = getattr(after, f"{name}_{lang}", None) if after is not None else None
     if not old and not new:
         return None
-    ops = worddiff.diff(old, new)
+    ops = worddiff.word_diff(old, new)
     return {
-        "changed": worddiff.changed(ops),
+        "changed": worddiff.has_changes(ops),
         "inline": worddiff.render_inline(ops),
         "old": worddiff.render_side(ops, "old"),
         "new": worddiff.render_side(ops, "new"),
