@@ -650,3 +650,13 @@ def test_report_counts_offline_participants(client, db, frozen, filled):
     html = client.get(f"/runden/{round_.id}/bericht").get_data(as_text=True)
     counts = re.search(r"<dt>Teilnehmende</dt><dd>(\d+)</dd>", html)
     assert counts and int(counts.group(1)) == 7 + 3  # seven accounts and three ballots
+
+
+@pytest.mark.parametrize("open_data", [True, False])
+def test_a_round_without_ratings_or_proposals_exports(app, db, make_round, open_data):
+    round_ = make_round(state="published", results="live")
+    tables = _json_tables(_export(app, db, round_, "json", open_data))
+    assert tables["ratings"] == [] and tables["proposals"] == [] and tables["evidence"] == []
+    assert "changes" not in tables
+    package = json.loads(_members(_export(app, db, round_, "json", open_data))["datapackage.json"])
+    assert package["x_round"]["analysis"]["k"] is None
