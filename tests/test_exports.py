@@ -660,3 +660,13 @@ def test_a_round_without_ratings_or_proposals_exports(app, db, make_round, open_
     assert "changes" not in tables
     package = json.loads(_members(_export(app, db, round_, "json", open_data))["datapackage.json"])
     assert package["x_round"]["analysis"]["k"] is None
+
+
+def test_report_with_proposals_is_valid_html(client, frozen, filled, tmp_path):
+    from .test_html_validity import validate, vnu_command
+
+    vnu_command()  # skips without Java
+    round_, _other, _people = filled
+    page = tmp_path / "report.html"
+    page.write_bytes(client.get(f"/runden/{round_.id}/bericht").get_data())
+    assert validate([page]) == []
