@@ -19,6 +19,9 @@ def published_round(live_server):
     """A published round with ratings from a few residents and a paper ballot."""
     from participation import db
     from participation.accounts import services as accounts
+    from participation.comments.models import Comment
+    from participation.proposals.models import CommentOutcome, Proposal, ProposalComment
+    from participation.ratings import tallies
     from participation.ratings.models import Ballot, Rating
     from participation.rounds import services as rounds
     from participation.strategy.services import version_by_number
@@ -47,6 +50,21 @@ def published_round(live_server):
         session.flush()
         session.add(Rating(round_id=round_.id, item_id=items[0].id, ballot_id=ballot.id, question="agreement",
                            value=4))
+        # A decided proposal citing a comment, and the comment's outcome (the consolidation part).
+        comment = Comment(round_id=round_.id, item_id=items[0].id, author_id=user.id, stance="suggestion",
+                          body="Mehr Bänke am Aasee.", body_html="<p>Mehr Bänke am Aasee.</p>", state="visible")
+        session.add(comment)
+        session.flush()
+        proposal = Proposal(round_id=round_.id, kind="amend", item_id=items[0].id, state="accepted",
+                            author_id=user.id, title_de="Aufenthaltsqualität am Wasser",
+                            rationale_de="Viele wünschen sich Sitzplätze.",
+                            decision_reason="Der Rat folgt dem Vorschlag.", decided_at=now - timedelta(hours=2))
+        session.add(proposal)
+        session.flush()
+        session.add(ProposalComment(proposal_id=proposal.id, comment_id=comment.id))
+        session.add(CommentOutcome(comment_id=comment.id, outcome="incorporated", explanation="Aufgenommen.",
+                                   explicit=False, proposal_id=proposal.id))
+        tallies.rebuild(session, round_.id)  # the ratings were written around the rating service
         session.commit()
         return round_.id
 
@@ -68,6 +86,9 @@ def test_report_prints_to_pdf(open_tab, published_round):
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Druckrunde" in text
     assert "Beteiligung im Zeitverlauf" in text and "Stadtbezirke" in text
+    assert "Vorschläge und Entscheidungen" in text and "Der Rat folgt dem Vorschlag." in text
+    assert "Abwägungstabelle" in text and "Mehr Bänke am Aasee." in text and "Aufgenommen." in text
+    assert "Teilnehmende\n7" in text or "Teilnehmende 7" in text  # six accounts and one paper ballot
     assert "Die Zahlen als Tabelle" not in text  # the data tables print open, without their toggle
     assert "English" not in text  # the language switch and the navigation stay off the paper
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from participation.comments.models import Comment
 from participation.exports import services
-from participation.exports.tables import TABLES, ExportContext, suppress, wilson
+from participation.exports.tables import TABLES, ExportContext, suppress, tables_for, wilson
 from participation.moderation.models import AuditEntry
 from participation.pseudonyms import pseudonymizer
 from participation.ratings.models import Ballot, Rating
@@ -37,9 +37,10 @@ def _comment(db, round_, item, author, body, state="visible", parent=None, reaso
 
 
 @pytest.fixture
-def filled(db, make_round, make_user):
+def filled(app, db, make_round, make_user):
     """A published round with online and offline ratings, a verified participant and comments in
-    every state (some formula-like), plus a second round rated by the same people."""
+    every state (some formula-like), proposals in several states with comment outcomes and a draft
+    version composed from them, plus a second round rated by the same people."""
     round_ = make_round(state="published", importance=True, results="after_close")
     other = make_round(state="published", title="Zweite Runde")
     items = scope_items(db, round_)
@@ -75,7 +76,45 @@ def filled(db, make_round, make_user):
     tallies.rebuild(db, round_.id)
     tallies.rebuild(db, other.id)
     db.commit()
+    _consolidate(app, db, round_, items, people)
     return round_, other, people
+
+
+def _consolidate(app, db, round_, items, people):
+    """Proposals accepted, rejected, draft and withdrawn; outcomes; version 2.0 composed (draft)."""
+    from participation.proposals.models import CommentOutcome, Proposal, ProposalComment
+    from participation.proposals.services import evidence_of
+    from participation.versions.services import ChangeRequest, compose
+
+    comments = {c.body: c for c in db.scalars(sa.select(Comment).where(Comment.round_id == round_.id))}
+
+    def proposal(kind, item, state, links, **fields):
+        decided = state in ("accepted", "rejected")
+        p = Proposal(round_id=round_.id, kind=kind, item_id=item.id, state=state, author_id=people[5].id,
+                     rationale_de=fields.pop("rationale_de", "Weil es viele wollen."),
+                     evidence=evidence_of(db, round_, item.id) if state != "draft" else None,
+                     snapshot_at=T0 if state != "draft" else None,
+                     decided_at=T0 + timedelta(days=40) if decided else None, **fields)
+        db.add(p)
+        db.flush()
+        for body in links:
+            db.add(ProposalComment(proposal_id=p.id, comment_id=comments[body].id))
+        return p
+
+    accepted = proposal("amend", items[0], "accepted", ["Mehr Radwege, bitte.", "Versteckt und beleidigend"],
+                        title_de="Radverkehr zuerst", decision_reason="Überzeugt den Rat.")
+    proposal("keep", items[1], "rejected", ["=1+2"], rationale_de="=HYPERLINK(\"x\")",
+             decision_reason="Passt nicht.")
+    proposal("amend", items[2], "draft", ["Mehr Radwege, bitte."], title_de="Entwurf im Haus",
+             review_note="Bitte kürzen.")
+    proposal("remove", items[3], "withdrawn", ["Mehr Radwege, bitte."])
+    db.add(CommentOutcome(comment_id=comments["Mehr Radwege, bitte."].id, outcome="incorporated",
+                          explanation="Im Zielbild aufgenommen.", explicit=False, proposal_id=accepted.id))
+    db.add(CommentOutcome(comment_id=comments["=1+2"].id, outcome="not_adopted", explanation="Zu allgemein."))
+    with app.test_request_context():
+        compose(db, None, round_.version, "2.0", [ChangeRequest(
+            "proposal", accepted.id, "amend", items[0].key, {"title": {"de": "Radverkehr zuerst"}})])
+    db.commit()
 
 
 def _export(app, db, round_, fmt, open_data):
@@ -96,7 +135,8 @@ def _csv_tables(data: bytes, excel: bool) -> dict[str, list[list[str]]]:
                 text = raw[3:].decode("utf-8")
             else:
                 text = raw.decode("utf-8")
-            assert "\r\n" in text and "\n" not in text.replace("\r\n", "").replace("\n", "\n")
+            # Records end in CRLF; a quoted value may hold line breaks of its own (RFC 4180).
+            assert text.endswith("\r\n") and text.split("\n", 1)[0].endswith("\r")
             tables[name[:-4]] = list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if excel else ","))
     return tables
 
@@ -405,9 +445,11 @@ def test_open_data_page_and_downloads_are_public_once_published(app, db, client,
     page = client.get(f"/runden/{round_.id}/daten")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for table in TABLES:
+    ctx = ExportContext(db, round_, open_data=True)
+    assert "<code>changes</code>" not in html  # version 2.0 is a draft
+    for table in tables_for(ctx):
         assert f"<code>{table.name}</code>" in html
-        for column in table.columns_for(ExportContext(db, round_, open_data=True)):
+        for column in table.columns_for(ctx):
             assert f"<code>{column.name}</code>" in html
     assert "moderation_reason" not in html
     response = _get(client, f"/runden/{round_.id}/daten/csv")
@@ -469,3 +511,162 @@ def test_public_downloads_are_rate_limited(app, client, filled):
     finally:
         limiter.reset()
         limiter.enabled = False
+
+
+# --- consolidation: proposals, evidence, changes, outcomes --------------------------------------------
+
+def _proposals(db, round_):
+    from participation.proposals.models import Proposal
+
+    return {p.state: p for p in db.scalars(sa.select(Proposal).where(Proposal.round_id == round_.id))}
+
+
+def test_open_data_holds_decided_proposals_the_admin_all(app, db, filled):
+    round_, _other, _people = filled
+    by_state = _proposals(db, round_)
+    public = _json_tables(_export(app, db, round_, "json", True))
+    admin = _json_tables(_export(app, db, round_, "json", False))
+    assert sorted(p["state"] for p in public["proposals"]) == ["accepted", "rejected"]
+    assert sorted(p["state"] for p in admin["proposals"]) == ["accepted", "draft", "rejected", "withdrawn"]
+    assert "review_note" not in public["proposals"][0]
+    assert next(p for p in admin["proposals"] if p["state"] == "draft")["review_note"] == "Bitte kürzen."
+    accepted = next(p for p in public["proposals"] if p["state"] == "accepted")
+    items = scope_items(db, round_)
+    assert accepted["item_key"] == items[0].key and accepted["title_de"] == "Radverkehr zuerst"
+    assert accepted["decision_reason"] == "Überzeugt den Rat." and accepted["decided_at"].startswith("2026-12-12")
+    # The frozen figures: seven accounts and three ballots rated the item's agreement.
+    result = next(r for r in public["results"] if r["item_key"] == items[0].key and r["question"] == "agreement"
+                  and r["group"] == "all")
+    assert accepted["evidence_agreement_n"] == result["n"] == 10
+    assert accepted["evidence_agreement_share_agree"] == result["share_agree"]
+    assert accepted["evidence_verified_agreement_n"] == 1
+    # Evidence: links of decided proposals to comments the public sees; the admin gets every link.
+    comments = {c.id: c for c in db.scalars(sa.select(Comment).where(Comment.round_id == round_.id))}
+    public_links = {(e["proposal_id"], comments[e["comment_id"]].body) for e in public["evidence"]}
+    assert public_links == {(by_state["accepted"].id, "Mehr Radwege, bitte."), (by_state["rejected"].id, "=1+2")}
+    assert len(admin["evidence"]) == 5
+    assert {e["comment_state"] for e in admin["evidence"]} == {"visible", "hidden"}
+    public_ids = {c["comment_id"] for c in public["comments"]}
+    assert {e["comment_id"] for e in public["evidence"]} <= public_ids
+
+
+def test_comment_outcomes_and_citing_proposals(app, db, filled):
+    round_, _other, _people = filled
+    by_state = _proposals(db, round_)
+    public = {c["text"]: c for c in _json_tables(_export(app, db, round_, "json", True))["comments"]}
+    admin = {c["text"]: c for c in _json_tables(_export(app, db, round_, "json", False))["comments"]}
+    top = public["Mehr Radwege, bitte."]
+    assert (top["outcome"], top["outcome_explanation"]) == ("incorporated", "Im Zielbild aufgenommen.")
+    assert top["proposal_ids"] == str(by_state["accepted"].id)  # not the draft, not the withdrawn one
+    assert admin["Mehr Radwege, bitte."]["proposal_ids"] == f"{by_state['accepted'].id},{by_state['draft'].id}"
+    assert public["=1+2"]["outcome"] == "not_adopted"
+    assert public["Antwort"]["outcome"] is None and public["Antwort"]["proposal_ids"] is None
+    # Before publication open data holds neither outcomes nor proposals (the CLI and the page refuse
+    # it anyway); the administration's export has them.
+    round_.stage = "consolidation"
+    db.commit()
+    ctx = ExportContext(db, round_, open_data=True)
+    from participation.exports.tables import COMMENTS, PROPOSALS
+
+    columns = [c.name for c in COMMENTS.columns_for(ctx)]
+    with app.app_context():
+        rows = [dict(zip(columns, row, strict=True)) for row in COMMENTS.rows(ctx)]
+        assert rows and all(r["outcome"] is None and r["proposal_ids"] is None for r in rows)
+        assert list(PROPOSALS.rows(ctx)) == []
+        assert len(list(PROPOSALS.rows(ExportContext(db, round_, open_data=False)))) == 4
+
+
+def test_changes_are_the_synopsis_of_the_next_version(app, db, filled):
+    from participation.strategy.services import version_by_number
+
+    round_, _other, _people = filled
+    accepted = _proposals(db, round_)["accepted"]
+    item = scope_items(db, round_)[0]
+    admin = _json_tables(_export(app, db, round_, "json", False))
+    assert "changes" not in _json_tables(_export(app, db, round_, "json", True))  # a draft is not public
+    (row,) = admin["changes"]
+    assert (row["version"], row["item_key"], row["change"], row["change_kinds"]) == ("2.0", item.key, "changed", "amend")
+    assert (row["title_old"], row["title_new"]) == (item.title_de, "Radverkehr zuerst")
+    assert row["summary_old"] == row["summary_new"] == item.summary_de
+    assert row["proposal_ids"] == str(accepted.id) and row["editorial_reasons"] is None
+    version = version_by_number(db, "2.0")
+    version.state, version.published_at = "published", T0 + timedelta(days=50)
+    db.commit()
+    public = _csv_tables(_export(app, db, round_, "csv", True), excel=False)
+    assert _rows(public["changes"])[0]["title_new"] == "Radverkehr zuerst"
+    package = json.loads(_members(_export(app, db, round_, "csv", True))["datapackage.json"])
+    assert "changes" in [r["name"] for r in package["resources"]]
+
+
+def test_proposal_texts_that_look_like_formulas_stay_text(app, db, filled):
+    round_, _other, _people = filled
+    tables = _csv_tables(_export(app, db, round_, "csv-excel", True), excel=True)
+    assert "'=HYPERLINK(\"x\")" in [row[tables["proposals"][0].index("Begründung")] for row in tables["proposals"][1:]]
+    book = openpyxl.load_workbook(io.BytesIO(_export(app, db, round_, "xlsx", True)))
+    values = [cell.value for row in book["Vorschläge"].iter_rows(min_row=2) for cell in row]
+    assert '=HYPERLINK("x")' in values
+    cell = next(c for row in book["Vorschläge"].iter_rows(min_row=2) for c in row if c.value == '=HYPERLINK("x")')
+    assert cell.data_type == "s"
+
+
+@pytest.mark.parametrize("open_data", [True, False])
+def test_analysis_parameters_are_in_the_export(app, db, filled, open_data):
+    from participation.analysis import compute
+
+    round_, _other, _people = filled
+    members = _members(_export(app, db, round_, "json", open_data))
+    parameters = json.loads(members["datapackage.json"])["x_round"]["analysis"]
+    assert parameters["seed"] == compute.SEED and "k" in parameters
+    assert parameters["versions"] == compute.parameters()["versions"]
+    readme = members["README.md"].decode()
+    assert f"seed: {compute.SEED}" in readme and "scikit-learn" in readme
+    book = openpyxl.load_workbook(io.BytesIO(_export(app, db, round_, "xlsx", open_data)))
+    info = {row[0]: row[1] for row in book["Info"].iter_rows(min_row=2, values_only=True)}
+    assert info["Analyse: Startwert / seed"] == str(compute.SEED)
+    assert "numpy" in info["Analyse: Bibliotheken / libraries"]
+    assert json.loads(info["Analyse: Parameter / parameters"]) == parameters
+
+
+def test_report_shows_public_proposals_and_the_consideration_table(client, db, frozen, filled):
+    round_, _other, _people = filled
+    by_state = _proposals(db, round_)
+    html = client.get(f"/runden/{round_.id}/bericht").get_data(as_text=True)
+    assert f'id="bericht-vorschlag-{by_state["accepted"].id}"' in html
+    assert f'id="bericht-vorschlag-{by_state["rejected"].id}"' in html
+    assert "Entwurf im Haus" not in html and f'bericht-vorschlag-{by_state["draft"].id}"' not in html
+    assert "Überzeugt den Rat." in html and "Radverkehr zuerst" in html
+    assert "Abwägungstabelle" in html and "Im Zielbild aufgenommen." in html
+    assert "Versteckt und beleidigend" not in html
+    round_.stage = "consolidation"
+    db.commit()
+    html = client.get(f"/runden/{round_.id}/bericht").get_data(as_text=True)
+    assert "Überzeugt den Rat." not in html and "Im Zielbild aufgenommen." not in html
+
+
+def test_report_counts_offline_participants(client, db, frozen, filled):
+    import re
+
+    round_, _other, _people = filled
+    html = client.get(f"/runden/{round_.id}/bericht").get_data(as_text=True)
+    counts = re.search(r"<dt>Teilnehmende</dt><dd>(\d+)</dd>", html)
+    assert counts and int(counts.group(1)) == 7 + 3  # seven accounts and three ballots
+
+
+@pytest.mark.parametrize("open_data", [True, False])
+def test_a_round_without_ratings_or_proposals_exports(app, db, make_round, open_data):
+    round_ = make_round(state="published", results="live")
+    tables = _json_tables(_export(app, db, round_, "json", open_data))
+    assert tables["ratings"] == [] and tables["proposals"] == [] and tables["evidence"] == []
+    assert "changes" not in tables
+    package = json.loads(_members(_export(app, db, round_, "json", open_data))["datapackage.json"])
+    assert package["x_round"]["analysis"]["k"] is None
+
+
+def test_report_with_proposals_is_valid_html(client, frozen, filled, tmp_path):
+    from .test_html_validity import validate, vnu_command
+
+    vnu_command()  # skips without Java
+    round_, _other, _people = filled
+    page = tmp_path / "report.html"
+    page.write_bytes(client.get(f"/runden/{round_.id}/bericht").get_data())
+    assert validate([page]) == []

@@ -86,6 +86,37 @@ class ExportContext:
     def comment_states(self) -> tuple[str, ...]:
         return OPEN_COMMENT_STATES if self.open_data else ADMIN_COMMENT_STATES
 
+    @cached_property
+    def consolidation_public(self) -> bool:
+        """Outcomes and decided proposals are public once the round is published."""
+        from ..permissions import can_see_outcomes
+
+        return can_see_outcomes(None, self.round)
+
+    @property
+    def hides_consolidation(self) -> bool:
+        """Open data before publication holds no outcomes and no proposals."""
+        return self.open_data and not self.consolidation_public
+
+    @cached_property
+    def analysis(self) -> dict | None:
+        """The parameters of the round's analysis (seed, k, library versions …) for the Info
+        sheet, the README and datapackage.json; None where the public may not see the analysis."""
+        from ..analysis.services import round_analysis
+        from ..permissions import can_see_analysis
+
+        if self.open_data and not can_see_analysis(None, self.round):
+            return None
+        return round_analysis(self.db, self.round).as_json()["parameters"]
+
+    @cached_property
+    def next_version(self):
+        """The strategy version composed from this round's proposals (open data: only once
+        published), or None."""
+        from .consolidation import next_version
+
+        return next_version(self)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -382,6 +413,9 @@ RATINGS = Table(
 
 # --- comments ------------------------------------------------------------------------------------
 
+from .consolidation import CHANGES, COMMENT_CONSOLIDATION_COLUMNS, EVIDENCE, PROPOSALS  # noqa: E402
+
+
 def _comments_query(ctx: ExportContext, columns: list) -> sa.Select:
     return (
         sa.select(*columns)
@@ -435,6 +469,7 @@ COMMENTS = Table(
                "Grund der letzten Moderationsentscheidung (nur im Export der Verwaltung).",
                "Reason of the last moderation decision (only in the administration's export).",
                values=HIDE_REASONS, admin_only=True, sql=lambda ctx: Comment.moderation_reason),
+        *COMMENT_CONSOLIDATION_COLUMNS,
     ),
     query=_comments_query,
 )
@@ -576,8 +611,8 @@ DISTRICTS_TABLE = Table(
 )
 
 
-# Every export writes these, in this order. Step 5 appends PROPOSALS, EVIDENCE and CHANGES here.
-TABLES: list[Table] = [RESULTS, RATINGS, COMMENTS, PARTICIPATION, DISTRICTS_TABLE]
+# Every export writes these, in this order.
+TABLES: list[Table] = [RESULTS, RATINGS, COMMENTS, PARTICIPATION, DISTRICTS_TABLE, PROPOSALS, EVIDENCE, CHANGES]
 
 
 def tables_for(ctx: ExportContext) -> list[Table]:

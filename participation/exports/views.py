@@ -118,4 +118,24 @@ def report(round_id: int):
         days=list(days.values()),
         districts=list(DISTRICTS_TABLE.rows(ctx)), suppress_below=SUPPRESS_BELOW,
         open_data=permissions.can_download_open_data(round_), now=utcnow(),
+        **_report_consolidation(session, round_),
     )
+
+
+def _report_consolidation(session, round_: Round) -> dict:
+    """The report's proposals and Abwägungstabelle: what the public sees (decided proposals and
+    outcomes once the round is published), whoever prints it."""
+    from ..proposals import services as proposals
+    from ..proposals.views import _helpers as proposal_helpers
+
+    public = permissions.can_see_outcomes(None, round_)
+    decided = proposals.proposals_of(session, round_, decided_only=True) if public else []
+    groups: list[tuple] = []
+    for comment, item, outcome in (proposals.consideration_rows(session, round_) if public else []):
+        if not groups or groups[-1][0].id != item.id:
+            groups.append((item, []))
+        groups[-1][1].append((comment, outcome))
+    helpers = proposal_helpers()
+    helpers.pop("scales")  # the report passes the same
+    return {"consolidation_public": public, "proposals": decided, "proposal_by_id": {p.id: p for p in decided},
+            "consideration": groups, **helpers}

@@ -211,7 +211,22 @@ def info(ctx: ExportContext) -> dict:
         "comments_included": list(ctx.comment_states),
         "exported_at": ctx.exported_at.isoformat(timespec="seconds"),
         "license": LICENSE["title"] if ctx.open_data else "nicht zur Veröffentlichung / not for publication",
+        "analysis": ctx.analysis,
     }
+
+
+def analysis_lines(parameters: dict | None) -> list[tuple[str, str]]:
+    """The analysis parameters as (label, text) for the Info sheet and the README."""
+    if not parameters:
+        return []
+    versions = ", ".join(f"{name} {version}" for name, version in parameters["versions"].items())
+    k = parameters.get("k")
+    return [
+        ("Analyse: Meinungsgruppen k / opinion groups k", "keine / none" if k is None else str(k)),
+        ("Analyse: Startwert / seed", str(parameters["seed"])),
+        ("Analyse: Bibliotheken / libraries", versions),
+        ("Analyse: Parameter / parameters", json.dumps(parameters, ensure_ascii=False, sort_keys=True)),
+    ]
 
 
 PRIVACY_DE = """\
@@ -256,6 +271,14 @@ def readme(ctx: ExportContext, variant: str) -> str:
         PRIVACY_EN,
         "",
     ]
+    analysis = analysis_lines(about["analysis"])
+    if analysis:
+        lines += ["## Analyse / analysis", "",
+                  "Meinungsgruppen, Konsens und Gewichtung sind mit diesen Parametern aus der Tabelle ratings "
+                  "(Frage agreement) berechnet. / Opinion groups, consensus and weighting are computed from the "
+                  "ratings table (question agreement) with these parameters.", ""]
+        lines += [f"- {label}: {text}" for label, text in analysis]
+        lines.append("")
     for table in tables_for(ctx):
         lines += [f"## {file_name(table, variant)} – {table.title_de} / {table.title_en}", "",
                   table.description_de, "", table.description_en, ""]
@@ -361,7 +384,7 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
             value = ", ".join(value)
         sheet.append([label, text_cell(sheet, str(value))])
         count += 1
-    for label, text in (("Datenschutz", PRIVACY_DE), ("Privacy", PRIVACY_EN)):
+    for label, text in (*analysis_lines(about["analysis"]), ("Datenschutz", PRIVACY_DE), ("Privacy", PRIVACY_EN)):
         sheet.append([label, text_cell(sheet, text.replace("\n", " "))])
         count += 1
     close_sheet(sheet, 2, count)
