@@ -94,6 +94,9 @@ def visitor_page(round_id: int, render: Callable[[], str]) -> str:
     """The page ``render()`` gives, rendered once for all visitors of this address and language.
 
     For logged-in people, with flashed messages waiting, or with the cache off: ``render()``.
+    A page is only kept after ``render()`` succeeded (it checks that visitors may see the round), so
+    a kept page is served without any statement. A round that opens or closes by the clock (no
+    write) shows its new state after at most ``PAGE_CACHE_SECONDS``.
     """
     seconds = _seconds()
     if current_user.is_authenticated or not seconds or session.get("_flashes") or request.method not in ("GET", "HEAD"):

@@ -103,8 +103,9 @@ def _next_unrated(items: list[StrategyItem], current: StrategyItem, mine: dict) 
 
 @bp.get("/runden/<int:round_id>/<path:key>")
 def item(round_id: int, key: str):
-    round_ = _round_or_404(round_id)
-    return page_cache.visitor_page(round_.id, lambda: render_item(round_, key)[0])
+    # A visitor's page comes from the cache without a statement: the round is looked up (and its
+    # visibility checked) only when the page is rendered.
+    return page_cache.visitor_page(round_id, lambda: render_item(_round_or_404(round_id), key)[0])
 
 
 def render_item(round_: Round, key: str, comment_form: CommentForm | None = None, status: int = 200):
