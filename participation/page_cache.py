@@ -14,7 +14,7 @@ When a kept page is stale:
   ratings and their tallies do not count here: the page is also keyed on the round's
   ``tallies.generation``, so a rating changes only the pages of its round.
 - Changes made by another process (a second gunicorn worker, the CLI) show after at most
-  ``PAGE_CACHE_SECONDS`` (default: ``RESULTS_CACHE_SECONDS``, 5 s). ``0`` switches this off.
+  ``PAGE_CACHE_SECONDS`` (5 s by default). ``0`` switches this off.
 
 The entries live in ``app.extensions`` (one cache per app, so tests never share one), at most
 ``MAX_ENTRIES`` of them (least recently used go first), so odd query strings cannot fill memory.
@@ -80,10 +80,7 @@ def _after_rollback(db: Session, _previous) -> None:
 
 
 def _seconds() -> float:
-    seconds = current_app.config.get("PAGE_CACHE_SECONDS")
-    if seconds is None:
-        seconds = current_app.config.get("RESULTS_CACHE_SECONDS", 5)
-    return float(seconds)
+    return float(current_app.config.get("PAGE_CACHE_SECONDS", 5))
 
 
 def _store() -> OrderedDict:

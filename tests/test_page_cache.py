@@ -146,3 +146,24 @@ def test_a_waiting_message_is_shown_not_kept(app, client, frozen, make_round, ma
     assert 'class="flash' in flashed
     assert 'class="flash' not in visit(browser(app), round_)
     assert 'class="flash' not in visit(client, round_)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_fast_timestamps_read_as_babel_writes_them(app, language):
+    from datetime import UTC, datetime, timedelta
+
+    from flask_babel import format_datetime
+
+    from participation.i18n import current_language
+    from participation.templating import MINUTE_PATTERNS, local_datetime
+
+    moments = [datetime(2026, 1, 1, 0, 5, tzinfo=UTC) + timedelta(days=days, hours=hours)
+               for days in range(0, 365, 17) for hours in (0, 1, 13, 23)]
+    moments += [datetime(2026, 3, 29, 0, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+                datetime(2026, 10, 25, 0, 59, tzinfo=UTC), datetime(2026, 10, 25, 1, 0, tzinfo=UTC)]
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert current_language() == language
+        for moment in moments:
+            expected = format_datetime(moment, MINUTE_PATTERNS[language])
+            assert local_datetime(moment) == expected
+            assert local_datetime(moment.replace(tzinfo=None)) == expected  # SQLite gives naive UTC
