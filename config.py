@@ -154,6 +154,9 @@ def load(instance_path: str) -> dict:
         # How long results may be served from the process's cache when another process changed
         # them (0: never cached); changes made by the same process show at once.
         "RESULTS_CACHE_SECONDS": _int("RESULTS_CACHE_SECONDS", 5),
+        # How long a page rendered for visitors may be served when another process changed what
+        # it shows (0: rendered per request); changes made by the same process show at once.
+        "PAGE_CACHE_SECONDS": _int("PAGE_CACHE_SECONDS", 5),
     }
 
 

@@ -159,7 +159,8 @@ def main() -> None:
         round_id = prepare(url, args.concurrency)
         env = dict(os.environ, PARTICIPATION_ENV="production", PARTICIPATION_DATABASE_URL=url,
                    PARTICIPATION_SECRET_KEY=secrets.token_urlsafe(48), PARTICIPATION_RATELIMIT_ENABLED="0",
-                   PARTICIPATION_SESSION_COOKIE_SECURE="0", PARTICIPATION_INSTANCE_PATH=tmp)
+                   PARTICIPATION_SESSION_COOKIE_SECURE="0", PARTICIPATION_INSTANCE_PATH=tmp,
+                   PARTICIPATION_BASE_URL="http://127.0.0.1")
         gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
         ceiling_port, app_port = free_port(), free_port()
         servers = [

@@ -41,10 +41,11 @@ bp = Blueprint("comments", __name__, template_folder="templates")
 
 @bp.app_context_processor
 def _helpers() -> dict:
+    # Labels translated once per rendering, not once per comment that shows them.
     return {
-        "stance_labels": STANCE_LABELS,
+        "stance_labels": {key: str(label) for key, label in STANCE_LABELS.items()},
         "stances": STANCES,
-        "reason_labels": REASON_LABELS,
+        "reason_labels": {key: str(label) for key, label in REASON_LABELS.items()},
         "report_reasons": REPORT_REASONS,
         "comment_author": author_name,
         "comment_shows_body": shows_body,

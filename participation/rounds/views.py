@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import cache, db, permissions
+from .. import cache, db, page_cache, permissions
 from ..comments.discussion import discussion
 from ..comments.forms import CommentForm
 from ..db import utcnow
@@ -103,7 +103,9 @@ def _next_unrated(items: list[StrategyItem], current: StrategyItem, mine: dict) 
 
 @bp.get("/runden/<int:round_id>/<path:key>")
 def item(round_id: int, key: str):
-    return render_item(_round_or_404(round_id), key)
+    # A visitor's page comes from the cache without a statement: the round is looked up (and its
+    # visibility checked) only when the page is rendered.
+    return page_cache.visitor_page(round_id, lambda: render_item(_round_or_404(round_id), key)[0])
 
 
 def render_item(round_: Round, key: str, comment_form: CommentForm | None = None, status: int = 200):
