@@ -76,7 +76,8 @@ def filled(app, db, make_round, make_user):
     tallies.rebuild(db, round_.id)
     tallies.rebuild(db, other.id)
     db.commit()
-    _consolidate(app, db, round_, items, people)
+    with app.app_context():  # evidence snapshots read the round's analysis (cached per app)
+        _consolidate(app, db, round_, items, people)
     return round_, other, people
 
 

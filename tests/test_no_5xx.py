@@ -110,7 +110,7 @@ def world(app, db, frozen, make_round, make_user):
         "round_id": str(round_.id), "key": ITEM, "comment_id": str(comment.id), "user_id": str(people["blocked"].id),
         "number": "1.0", "token": "abc", "slug": "impressum", "filename": "css/app.css",
         "version_id": str(round_.version_id), "item_id": str(item.id),
-        "proposal_id": str(proposal.id), "a": "1.0", "b": "2.0",
+        "proposal_id": str(proposal.id), "a": "1.0", "b": "2.0", "fmt": "csv",
     }
     return valid
 
