@@ -143,6 +143,9 @@ def load(instance_path: str) -> dict:
         # Population shares per district and age bracket for the analysis (representativeness);
         # empty: the shipped Münster file.
         "POPULATION_FILE": _env("POPULATION_FILE"),
+        # How often a cached analysis asks the database whether another process changed the
+        # round's ratings (0: on every request); this process's own changes show at once.
+        "ANALYSIS_RECHECK_SECONDS": _int("ANALYSIS_RECHECK_SECONDS", 5),
         # PostgreSQL connections per app process (gunicorn worker): pool size plus overflow must
         # cover its threads; the server's max_connections must cover every process.
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 5),

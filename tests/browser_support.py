@@ -72,6 +72,8 @@ def live_server(chromium, tmp_path_factory, smtp_server):
         "MAIL_DELIVER_INLINE": True,
         "MAIL_DIR": str(tmp / "mail"),
         "RATELIMIT_ENABLED": False,
+        # Tests write ratings around the services: the analysis checks for changes every time.
+        "ANALYSIS_RECHECK_SECONDS": 0,
     })
     with app.app_context():
         from participation import db

@@ -167,6 +167,8 @@ def app_config(database_url, smtp_server, tmp_path) -> dict:
         "MAIL_DELIVER_INLINE": True,
         "MAIL_DIR": str(tmp_path / "mail"),
         "RATELIMIT_ENABLED": False,
+        # Tests write ratings around the services: the analysis checks for changes every time.
+        "ANALYSIS_RECHECK_SECONDS": 0,
         "SERVER_NAME": "localhost",
     }
 

@@ -405,3 +405,38 @@ def test_analysis_permissions(role, state, results):
     user, round_ = person(role), round_in(state, results=results)
     assert permissions.can_see_analysis(user, round_, now=NOW) == permissions.can_see_results(user, round_, now=NOW)
     assert permissions.can_see_group_membership(user) == (role == "admin")
+
+
+def test_cached_analysis_asks_the_database_only_when_this_process_rated_or_the_recheck_is_due(
+        app, db, engine, planted_round):
+    """Between rechecks a cached analysis costs no query; a rating through the service shows at once;
+    a change made elsewhere (written around the services here) shows once the recheck is due."""
+    from participation import db as database
+    from participation.analysis.services import round_analysis
+    from participation.ratings.services import rate
+    from participation.rounds.services import scope_item
+
+    from .test_ratings import QueryCounter
+
+    round_, people, items = planted_round
+    app.config["ANALYSIS_RECHECK_SECONDS"] = 3600
+    with app.app_context():
+        first = round_analysis(database.session(), round_)
+    with app.test_request_context(), QueryCounter(engine) as counted:  # a GET, as a page or the API
+        assert round_analysis(database.session(), round_) is first
+    assert counted.count == 0
+    # Elsewhere: not seen before the recheck is due …
+    db.execute(sa.update(Rating).where(Rating.user_id == people[0].id, Rating.item_id == items[0].id)
+               .values(value=1))
+    db.commit()
+    with app.app_context():
+        assert round_analysis(database.session(), round_) is first
+    # … this process's own rating moves the round's tally generation: seen at once.
+    with app.test_request_context(method="POST"):
+        session = database.session()
+        rate(session, round_, scope_item(session, round_, items[1].key), people[1], "agreement", 1)
+        session.commit()
+    with app.app_context():
+        changed = round_analysis(database.session(), round_)
+    assert changed is not first
+    assert changed.result.items[0].agree == first.result.items[0].agree - 1

@@ -5,13 +5,15 @@ One streaming query reads the round's agreement ratings (accounts and offline ba
 a participants × items matrix; two small queries read the participants' districts and age
 brackets. The result is kept per round in the process and computed again only when a cheap
 marker query (count, newest id and sums over the round's ratings index, its scope and redeemed
-codes) says something changed.
+codes) says something changed; that query itself runs only after this process changed the
+round's ratings, or once per ``ANALYSIS_RECHECK_SECONDS`` for changes made elsewhere.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import AGE_BRACKETS, DISTRICTS, User
 from ..pseudonyms import ballot_pseudonym, pseudonymizer
+from ..ratings import tallies
 from ..ratings.models import Ballot, Rating
 from ..rounds.models import InvitationCode, Round, RoundItem
 from ..rounds.services import scope_items
@@ -273,19 +276,40 @@ def _compute(session: Session, round_: Round, verified_only: bool, population: P
     )
 
 
+@dataclass
+class _Cached:
+    marker: tuple
+    analysis: RoundAnalysis
+    checked_at: float  # time.monotonic() of the last marker query
+    generation: int  # the round's tally generation in this process at that time
+
+
 def round_analysis(session: Session, round_: Round, verified_only: bool = False) -> RoundAnalysis:
-    """The round's analysis, from the cache while its ratings are unchanged."""
+    """The round's analysis, from the cache while its ratings are unchanged.
+
+    A rating change made by this process moves the round's tally generation and is seen at once;
+    otherwise the marker query runs at most once per ``ANALYSIS_RECHECK_SECONDS`` per round, so
+    changes made by other processes show within that time and the requests in between cost no
+    query at all. ``0`` asks the marker on every request.
+    """
     population_file = current_app.config.get("POPULATION_FILE")
     population = load(population_file)
-    key = (round_.id, verified_only)
-    marker = (_marker(session, round_), population_file, id(population))
+    key = (round_.id, verified_only, population_file, id(population))
     cache = current_app.extensions.setdefault("analysis_cache", {})
     cached = cache.get(key)
-    if cached is not None and cached[0] == marker:
-        return cached[1]
+    now = time.monotonic()
+    generation = tallies.generation(round_.id)
+    recheck = current_app.config.get("ANALYSIS_RECHECK_SECONDS", 5)
+    if cached is not None and cached.generation == generation and now - cached.checked_at < recheck:
+        return cached.analysis
+    marker = _marker(session, round_)
+    if cached is not None and cached.marker == marker:
+        with _lock:
+            cache[key] = _Cached(marker, cached.analysis, now, generation)
+        return cached.analysis
     analysis = _compute(session, round_, verified_only, population)
     with _lock:
-        cache[key] = (marker, analysis)
+        cache[key] = _Cached(marker, analysis, now, generation)
     return analysis
 
 
