@@ -62,32 +62,13 @@ def scope_items(db: Session, round_: Round) -> list[StrategyItem]:
     return items
 
 
-def results(db: Session, round_: Round, **options: Any):
-    """round_results() for pages and the API, kept until this round's tallies change."""
-    from .results.services import round_results
-
-    seconds = current_app.config.get("RESULTS_CACHE_SECONDS", 5)
-    if not seconds:
-        return round_results(db, round_, **options)
-    key = ("results", round_.id, tuple(sorted(options.items())))
-    generation = tallies.generation(round_.id)
-    now = time.monotonic()
-    found = _store().get(key)
-    if found is not None and found[0] > now and found[1] == generation:
-        return found[2]
-    value = round_results(db, round_, **options)
-    _store()[key] = (now + seconds, generation, value)
-    return value
-
-
-def participation(db: Session, round_: Round, **options: Any) -> dict[str, int]:
-    """results.participation(), cached like the results."""
-    from .results.services import participation as load
-
+def _by_tallies(kind: str, load, db: Session, round_: Round, options: dict[str, Any]):
+    """``load(db, round_, **options)``, kept until this round's tallies change in this process,
+    and at most ``RESULTS_CACHE_SECONDS`` for changes made by other processes."""
     seconds = current_app.config.get("RESULTS_CACHE_SECONDS", 5)
     if not seconds:
         return load(db, round_, **options)
-    key = ("participation", round_.id, tuple(sorted(options.items())))
+    key = (kind, round_.id, tuple(sorted(options.items())))
     generation = tallies.generation(round_.id)
     now = time.monotonic()
     found = _store().get(key)
@@ -96,3 +77,17 @@ def participation(db: Session, round_: Round, **options: Any) -> dict[str, int]:
     value = load(db, round_, **options)
     _store()[key] = (now + seconds, generation, value)
     return value
+
+
+def results(db: Session, round_: Round, **options: Any):
+    """round_results() for pages and the API, kept until this round's tallies change."""
+    from .results.services import round_results
+
+    return _by_tallies("results", round_results, db, round_, options)
+
+
+def participation(db: Session, round_: Round, **options: Any) -> dict[str, int]:
+    """results.participation(), cached like the results."""
+    from .results.services import participation as load
+
+    return _by_tallies("participation", load, db, round_, options)

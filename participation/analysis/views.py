@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from .. import db, permissions
+from ..results.services import VERIFIED
 from ..rounds.services import code_counts
 from ..rounds.views import _round_or_404
 from . import compute
@@ -20,7 +21,7 @@ def overview(round_id: int):
     if not permissions.can_see_analysis(current_user, round_):
         return render_template("rounds/results_hidden.html", round=round_), 403
     session = db.session()
-    verified_only = request.args.get("verified") == "1"
+    verified_only = VERIFIED.read(request.args, blank_is_default=True) == "1"
     analysis = round_analysis(session, round_, verified_only=verified_only)
     total_codes, redeemed = code_counts(session, round_)
     rows = [

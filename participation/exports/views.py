@@ -126,7 +126,7 @@ def _report_consolidation(session, round_: Round) -> dict:
     """The report's proposals and Abwägungstabelle: what the public sees (decided proposals and
     outcomes once the round is published), whoever prints it."""
     from ..proposals import services as proposals
-    from ..proposals.views import _helpers as proposal_helpers
+    from ..proposals.views import template_helpers as proposal_helpers
 
     public = permissions.can_see_outcomes(None, round_)
     decided = proposals.proposals_of(session, round_, decided_only=True) if public else []

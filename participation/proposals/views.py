@@ -57,7 +57,8 @@ def _labels() -> dict:
 
 
 @bp.context_processor
-def _helpers() -> dict:
+def template_helpers() -> dict:
+    """What the proposal templates use; the printable report of a round (exports) uses it too."""
     return {
         "action_labels": ACTION_LABELS,
         "field_labels": FIELD_LABELS,
