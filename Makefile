@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export PARTICIPATION_ENV ?= development
 
-.PHONY: run test install translations extract-messages update-messages migrate seed lint clean bench
+.PHONY: run test install translations extract-messages update-messages migrate seed demo lint clean bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (Python 3.11)"; exit 1; }
@@ -28,7 +28,11 @@ migrate: install
 seed: migrate
 	$(BIN)/participation strategy seed
 
-run: translations seed
+# An open example round with ratings and comments, once (never in production).
+demo: seed
+	$(BIN)/participation demo
+
+run: translations demo
 	PORT=$(PORT) $(BIN)/participation run --host 127.0.0.1 --port $(PORT)
 
 test: translations

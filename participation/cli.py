@@ -47,6 +47,9 @@ def register_commands(app: Flask) -> None:
     from .exports.cli import export_command
 
     app.cli.add_command(export_command)
+    from .demo import demo_command
+
+    app.cli.add_command(demo_command)
 
 
 # --- database ------------------------------------------------------------------------------

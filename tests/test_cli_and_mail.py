@@ -160,3 +160,25 @@ def test_console_script_is_installed_and_runs(tmp_path):
     result = subprocess.run([str(script), "strategy", "export", "9.9"], env=env, capture_output=True,
                             text=True, cwd=ROOT, check=False)
     assert result.returncode == 1 and "no version '9.9'" in result.stderr
+
+
+def test_demo_creates_an_open_round_to_click_through_once(app, db, client, login):
+    from participation.comments.models import Comment
+    from participation.ratings.models import Rating
+    from participation.rounds.models import Round
+
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    round_ = db.scalar(sa.select(Round))
+    assert round_.state == "open" and round_.results_visibility == "live"
+    assert db.scalar(sa.select(sa.func.count()).select_from(Rating)) > 100
+    assert db.scalar(sa.select(sa.func.count()).select_from(Comment)) == 6
+    # Through the services: the tallies agree with the ratings.
+    verify = app.test_cli_runner().invoke(args=["ratings", "verify-tallies"])
+    assert verify.exit_code == 0 and "exact" in verify.output, verify.output
+    password = result.output.split("password: ")[1].split()[0]
+    assert login("admin@example.org", password).status_code == 302
+    assert "Beispielrunde" in client.get(f"/runden/{round_.id}").get_data(as_text=True)
+    again = app.test_cli_runner().invoke(args=["demo"])
+    assert again.exit_code == 0 and "no demo content added" in again.output
+    assert db.scalar(sa.select(sa.func.count()).select_from(Round)) == 1
