@@ -204,6 +204,28 @@ def recount_offline(db: Session, round_id: int) -> None:
         index_elements=["round_id", "channel"], set_={"participants": participants, "verified": 0}))
 
 
+def offline_changed(db: Session, round_id: int, cells: dict[tuple[int, str, int], int], participants: int) -> None:
+    """Add an import's changes to the round's offline tallies: (item, question, value) → Δn.
+
+    Only imports change offline ratings, one per round at a time (they lock the round), so the
+    deltas of the touched ballots are exact without recounting the round's other ballots.
+    """
+    _touched(db, round_id)
+    insert = upsert_insert(db)
+    rows = [{"round_id": round_id, "item_id": i, "question": q, "value": v, "channel": "offline", "n": n,
+             "n_verified": 0} for (i, q, v), n in sorted(cells.items()) if n]
+    if rows:
+        statement = insert(RatingTally).values(rows)
+        db.execute(statement.on_conflict_do_update(
+            index_elements=["round_id", "item_id", "question", "value", "channel"],
+            set_={"n": RatingTally.n + statement.excluded.n}))
+    statement = insert(ParticipationTally).values(round_id=round_id, channel="offline",
+                                                  participants=participants, verified=0)
+    db.execute(statement.on_conflict_do_update(
+        index_elements=["round_id", "channel"],
+        set_={"participants": ParticipationTally.participants + statement.excluded.participants}))
+
+
 # --- the consistency check -------------------------------------------------------------------------
 
 @dataclass
