@@ -6,7 +6,7 @@ request: the visitor page cache is off, so the figures are what a logged-in pers
 visitor after a change pays) and the comments API, in-process, alternating between the two
 rounds so both see the same machine load; prints median, 95th percentile and the growth
 (median large / median small). Usage:
-``.venv/bin/python benchmarks/comments.py [--comments 10000] [--database-url URL]``
+``.venv/bin/python benchmarks/comments.py [--comments 10000] [--small 10] [--database-url URL]``
 (the URL must point to an EMPTY database; default: temporary SQLite).
 """
 
@@ -31,6 +31,8 @@ KEY = "mobilitaet-verkehr/zielbild-2"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--comments", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=10,
+                        help="comments of the smaller item (from 20 on, both show a full first page)")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
@@ -59,7 +61,7 @@ def main() -> None:
             authors = session.scalars(sa.insert(User).returning(User.id), [
                 {"email": f"a{i}@example.org", "display_name": f"Person {i}", "role": "resident", "language": "de",
                  "session_token": f"s{i}", "created_at": now, "confirmed_at": now} for i in range(200)]).all()
-            for count in (10, args.comments):
+            for count in (args.small, args.comments):
                 round_ = rounds.create_round(session, rounds.RoundData(
                     version=version, title_de=f"{count}", title_en=None, description_de=None, description_en=None,
                     opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30),

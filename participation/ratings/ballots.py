@@ -306,8 +306,10 @@ def import_ballots(db: Session, round_: Round, channel: str, data: bytes) -> Imp
     if round_.state not in IMPORT_STATES:
         raise RoundError("round_not_importable", _(
             "Ballots can be imported once the round has opened and until its results are published."))
-    # One import per round at a time (their writes and tally changes would interleave).
-    db.execute(sa.select(Round.id).where(Round.id == round_.id).with_for_update())
+    # One import per round at a time (their writes and tally changes would interleave). FOR NO KEY
+    # UPDATE, not FOR UPDATE: online ratings (whose foreign key takes FOR KEY SHARE on the round)
+    # go on during an import.
+    db.execute(sa.select(Round.id).where(Round.id == round_.id).with_for_update(key_share=True))
     checked = parse(round_, data, {item.key: item.id for item in scope_items(db, round_)})
     db.flush()
     now = utcnow()
