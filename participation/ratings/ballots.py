@@ -6,8 +6,9 @@ round; importing a ballot again replaces its ratings, so importing the same file
 nothing. The whole file is checked first: a file with any bad line imports nothing, and every
 bad line is named (up to ``MAX_PROBLEMS``).
 
-The rows travel set-wise: into a temporary table (PostgreSQL: COPY; SQLite: executemany), then
-one INSERT … SELECT each for ballots and ratings, then the round's offline tallies are recounted.
+The rows travel set-wise: the ballots through a temporary table and one INSERT … ON CONFLICT,
+new ratings straight into ``rating`` (PostgreSQL: COPY; SQLite: executemany); a re-import writes
+only what differs, and the round's offline tallies change by the same differences.
 """
 
 from __future__ import annotations

@@ -182,10 +182,10 @@ def _after_rollback(db: Session, _previous) -> None:
     db.info.pop(_TOUCHED, None)
 
 
-# --- offline ballots: recounted set-wise after an import ------------------------------------------
+# --- offline ballots: changed by an import, recounted by rebuild() -------------------------------
 
 def recount_offline(db: Session, round_id: int) -> None:
-    """Recount the round's offline tallies from its ballots' ratings (after an import)."""
+    """Recount the round's offline tallies from its ballots' ratings (``rebuild``)."""
     _touched(db, round_id)
     db.execute(sa.delete(RatingTally).where(RatingTally.round_id == round_id, RatingTally.channel == "offline"))
     db.execute(sa.insert(RatingTally).from_select(
