@@ -1,9 +1,12 @@
 """How fast an item's discussion answers with 10 and with 10,000 comments.
 
 Fills a fresh database with two rounds on the same item, one with 10 and one with COMMENTS
-top-level comments (every tenth with three replies), then times the item page and the
-comments API (median and 95th percentile, in-process). Usage:
-``.venv/bin/python benchmarks/comments.py [--comments 10000] [--database-url URL]``
+top-level comments (every tenth with three replies), then times the item page (rendered per
+request: the visitor page cache is off, so the figures are what a logged-in person or the first
+visitor after a change pays) and the comments API, in-process, alternating between the two
+rounds so both see the same machine load; prints median, 95th percentile and the growth
+(median large / median small). Usage:
+``.venv/bin/python benchmarks/comments.py [--comments 10000] [--small 10] [--database-url URL]``
 (the URL must point to an EMPTY database; default: temporary SQLite).
 """
 
@@ -28,6 +31,8 @@ KEY = "mobilitaet-verkehr/zielbild-2"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--comments", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=10,
+                        help="comments of the smaller item (from 20 on, both show a full first page)")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
@@ -45,7 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
         command.upgrade(alembic_config(url), "head")
-        app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False})
+        app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False, "PAGE_CACHE_SECONDS": 0})
         sizes = {}
         with app.test_request_context(method="POST"):
             session = db.session()
@@ -56,7 +61,7 @@ def main() -> None:
             authors = session.scalars(sa.insert(User).returning(User.id), [
                 {"email": f"a{i}@example.org", "display_name": f"Person {i}", "role": "resident", "language": "de",
                  "session_token": f"s{i}", "created_at": now, "confirmed_at": now} for i in range(200)]).all()
-            for count in (10, args.comments):
+            for count in (args.small, args.comments):
                 round_ = rounds.create_round(session, rounds.RoundData(
                     version=version, title_de=f"{count}", title_en=None, description_de=None, description_en=None,
                     opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30),
@@ -76,23 +81,32 @@ def main() -> None:
                         session.execute(sa.insert(Comment), replies)
                 session.commit()
                 sizes[count] = round_.id
-        print(f"database: {sa.engine.make_url(url).get_backend_name()}")
-        print(f"{'request':58} {'comments':>8} {'median ms':>10} {'p95 ms':>8}")
+        if sa.engine.make_url(url).get_backend_name() == "postgresql":
+            with app.extensions["db_engine"].begin() as connection:
+                connection.exec_driver_sql("ANALYZE")  # as autovacuum would soon after the inserts
+        print(f"database: {sa.engine.make_url(url).get_backend_name()}, load average {os.getloadavg()[0]:.1f}")
+        print(f"{'request':66} {'comments':>8} {'median ms':>10} {'p95 ms':>8} {'growth':>7}")
         client = app.test_client()
-        for path in ("/runden/{id}/" + KEY, "/runden/{id}/" + KEY + "?sort=helpful",
-                     "/api/v1/rounds/{id}/items/" + KEY + "/comments"):
-            for count, round_id in sizes.items():
-                url_path = path.format(id=round_id)
-                for _ in range(5):
+        page = "/runden/{id}/" + KEY
+        for path in (page, page + "?sort=oldest", page + "?sort=helpful", page + "?sort=helpful&stance=question",
+                     "/api/v1/rounds/{id}/items/" + KEY + "/comments",
+                     "/api/v1/rounds/{id}/items/" + KEY + "/comments?sort=helpful"):
+            paths = {count: path.format(id=round_id) for count, round_id in sizes.items()}
+            timings: dict[int, list[float]] = {count: [] for count in sizes}
+            for _ in range(5):
+                for url_path in paths.values():
                     client.get(url_path)
-                timings = []
-                for _ in range(args.repeat):
+            for _ in range(args.repeat):
+                for count, url_path in paths.items():
                     start = time.perf_counter()
                     assert client.get(url_path).status_code == 200
-                    timings.append((time.perf_counter() - start) * 1000)
-                timings.sort()
-                print(f"{path:58} {count:8} {statistics.median(timings):10.1f} "
-                      f"{timings[max(0, int(len(timings) * 0.95) - 1)]:8.1f}")
+                    timings[count].append((time.perf_counter() - start) * 1000)
+            medians = {count: statistics.median(values) for count, values in timings.items()}
+            for count, values in timings.items():
+                values.sort()
+                growth = f"{medians[count] / medians[min(medians)]:6.2f}x" if count != min(medians) else ""
+                print(f"{path:66} {count:8} {medians[count]:10.1f} "
+                      f"{values[max(0, int(len(values) * 0.95) - 1)]:8.1f} {growth:>7}")
         app.extensions["db_engine"].dispose()
 
 

@@ -132,3 +132,32 @@ def test_online_and_offline_side_by_side(app, client, db, frozen, make_round, tm
     assert bad.status_code == 400
     assert bad.get_json()["error"]["code"] == "invalid_parameter"  # one rule for every enum parameter
     assert "online, offline" in bad.get_json()["error"]["message"]
+
+
+def test_reimport_writes_only_what_differs_and_keeps_tallies_exact(app, db, frozen, make_round, tmp_path):
+    round_ = make_round(results="live")
+    assert _import(app, tmp_path, round_.id, GOOD).exit_code == 0
+    p3 = db.scalars(sa.select(Rating).join(Ballot, Ballot.id == Rating.ballot_id)
+                    .where(Ballot.code == "P-003")).one()
+    kept_id, kept_created = p3.id, p3.created_at
+    frozen.move_to("2026-12-10 13:00:00+00:00", tick=False)
+    again = (
+        "ballot;item;question;value\n"
+        f"P-001;{ITEM};agreement;2\n"  # changed (its second rating goes)
+        f"P-002;{ITEM};agreement;0\n"  # unchanged
+        f"P-002;leitkoordinate-1;agreement;3\n"  # added to a known ballot
+        f"P-003;{ITEM};agreement;5\n"  # unchanged
+        f"P-004;{ITEM};agreement;1\n"  # a new ballot in the same file
+    )
+    result = _import(app, tmp_path, round_.id, again)
+    assert "Imported 4 ballots (3 replaced) with 5 ratings" in result.output, result.output
+    db.expire_all()
+    stored = set(db.execute(
+        sa.select(Ballot.code, Rating.item_id, Rating.value).join(Ballot, Ballot.id == Rating.ballot_id)
+        .where(Rating.round_id == round_.id)).all())
+    assert {(code, value) for code, _item, value in stored} == {
+        ("P-001", 2), ("P-002", 0), ("P-002", 3), ("P-003", 5), ("P-004", 1)}
+    unchanged = db.get(Rating, kept_id)
+    assert unchanged is not None and unchanged.created_at == unchanged.updated_at == kept_created
+    assert tallies.verify(db, round_.id) == []
+    assert db.scalar(sa.select(sa.func.count()).select_from(Rating).where(Rating.round_id == round_.id)) == 5

@@ -70,3 +70,43 @@ def test_ten_thousand_comments_cost_the_same_queries_as_ten(client, db, engine, 
         # A page never holds every comment of a large thread.
         assert html.count("Beitrag ") <= 25
     assert counts[small.id] == counts[large.id]
+
+
+@pytest.mark.parametrize("query", ["", "?sort=oldest", "?sort=helpful", "?sort=helpful&stance=question",
+                                   "?stance=support", "?sort=helpful&page=2"])
+def test_comment_pages_walk_an_index_in_order(client, db, engine, frozen, make_round, make_user, login, query):
+    """Every comment statement of a page (top-level page, replies, cursor pages) searches an index
+    on round and item; none scans the comments or sorts the item's whole discussion (SQLite's plans
+    are fixed by the schema, so they can be checked; PostgreSQL plans from statistics)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plans depend on the schema alone")
+    round_ = make_round()
+    _fill(db, round_, 300)
+    make_user()
+    login()
+    url = f"/api/v1/rounds/{round_.id}/items/{ITEM}/comments"
+    if query.endswith("page=2"):
+        cursor = client.get(url + "?sort=helpful").get_json()["next_cursor"]
+        query = f"?sort=helpful&cursor={cursor}"
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if "FROM comment" in statement and statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", remember)
+    try:
+        assert client.get(f"/runden/{round_.id}/{ITEM}{query}").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", remember)
+    assert len(statements) >= 2  # the page and its replies
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            on_comment = [step for step in plan if " comment " in f"{step} " and "USING INTEGER PRIMARY KEY" not in step]
+            assert on_comment, plan
+            for step in on_comment:
+                assert step.startswith("SEARCH comment USING INDEX ix_comment_t"), plan
+                assert "(round_id=? AND item_id=?" in step, plan
+            if "row_number" not in statement:  # the replies are ordered after their window: a few rows
+                assert not any("TEMP B-TREE" in step for step in plan), plan

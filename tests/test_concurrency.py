@@ -174,3 +174,45 @@ def test_tallies_stay_exact_under_storms_of_changes_and_withdrawals(setup):
         round_ = session.get(rounds.Round, round_id)
         rated = session.scalar(sa.select(sa.func.count(sa.distinct(Rating.user_id))).where(Rating.round_id == round_id))
         assert participant_count(session, round_) == rated
+
+
+def test_online_ratings_go_on_while_ballots_are_imported(setup):
+    """The import locks the round FOR NO KEY UPDATE: a second import waits, a rating does not."""
+    if setup[0].extensions["db_engine"].dialect.name != "postgresql":
+        pytest.skip("SQLite serialises all writers")
+    from participation.ratings import tallies
+    from participation.ratings.ballots import import_ballots
+
+    app, (round_id, users) = setup
+    started, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def importer():
+        try:
+            with app.test_request_context(method="POST"):
+                session = db.session()
+                round_ = session.get(rounds.Round, round_id)
+                import_ballots(session, round_, "paper", f"ballot;item;question;value\nL-1;{KEY};agreement;3\n".encode())
+                started.set()
+                release.wait(timeout=30)
+                session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            started.set()
+
+    thread = threading.Thread(target=importer)
+    thread.start()
+    try:
+        assert started.wait(timeout=30)
+        with app.test_request_context(method="PUT"):
+            session = db.session()
+            session.execute(sa.text("SET LOCAL lock_timeout = '3s'"))  # fails instead of waiting
+            stored = _rate_job(round_id, users[40], 2)(session)
+            session.commit()
+        assert stored == 2
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert not errors, errors
+    with app.app_context():
+        assert tallies.verify(db.session(), round_id) == []

@@ -34,6 +34,11 @@ class Comment(Base):
                  postgresql_where=sa.text("parent_id IS NULL"), sqlite_where=sa.text("parent_id IS NULL")),
         sa.Index("ix_comment_top_helpful", "round_id", "item_id", "helpful_count", "id",
                  postgresql_where=sa.text("parent_id IS NULL"), sqlite_where=sa.text("parent_id IS NULL")),
+        # The same filtered by stance: otherwise a rare stance walks the item's whole discussion.
+        sa.Index("ix_comment_top_stance_new", "round_id", "item_id", "stance", "created_at", "id",
+                 postgresql_where=sa.text("parent_id IS NULL"), sqlite_where=sa.text("parent_id IS NULL")),
+        sa.Index("ix_comment_top_stance_helpful", "round_id", "item_id", "stance", "helpful_count", "id",
+                 postgresql_where=sa.text("parent_id IS NULL"), sqlite_where=sa.text("parent_id IS NULL")),
         sa.CheckConstraint("helpful_count >= 0", name="helpful_not_negative"),
     )
 

@@ -312,7 +312,7 @@ def thread_page(
         last = rows[-1]
         key = last.helpful_count if sort == "helpful" else last.created_at.isoformat()
         next_cursor = _encode([key, last.id])
-    replies = _replies(db, [c.id for c in rows], viewer_id)
+    replies = _replies(db, round_.id, item.id, [c.id for c in rows], viewer_id)
     ids = [c.id for c in rows] + [r.id for rs in replies.values() for r in rs]
     marked: set[int] = set()
     reported: set[int] = set()
@@ -329,8 +329,14 @@ def thread_page(
     return CommentPage(rows, replies, next_cursor, marked, frozenset(reported))
 
 
-def _replies(db: Session, parent_ids: list[int], viewer_id: int | None) -> dict[int, list[Comment]]:
-    """The first replies of each thread, oldest first, in one query (window function)."""
+def _replies(db: Session, round_id: int, item_id: int, parent_ids: list[int],
+             viewer_id: int | None) -> dict[int, list[Comment]]:
+    """The first replies of each thread, oldest first, in one query (window function).
+
+    Round and item are named although the parents imply them: so the thread index
+    (round, item, parent, created_at, id) serves the query — on its own, SQLite took the
+    state index and walked every visible comment of every item.
+    """
     if not parent_ids:
         return {}
     visible = Comment.state.in_(PUBLIC_STATES)
@@ -339,7 +345,7 @@ def _replies(db: Session, parent_ids: list[int], viewer_id: int | None) -> dict[
     numbered = (
         sa.select(Comment.id, sa.func.row_number().over(
             partition_by=Comment.parent_id, order_by=(Comment.created_at, Comment.id)).label("n"))
-        .where(Comment.parent_id.in_(parent_ids), visible)
+        .where(Comment.round_id == round_id, Comment.item_id == item_id, Comment.parent_id.in_(parent_ids), visible)
         .subquery()
     )
     rows = db.scalars(

@@ -42,20 +42,27 @@ class Ballot(Base):
 class Rating(Base):
     __tablename__ = "rating"
     __table_args__ = (
+        # Also the index for everything asked per round (and per round and item).
         sa.UniqueConstraint("round_id", "item_id", "user_id", "question"),
-        sa.UniqueConstraint("round_id", "item_id", "ballot_id", "question"),
         sa.CheckConstraint("value BETWEEN 0 AND 5", name="value_in_scale"),
         sa.CheckConstraint("(user_id IS NULL) <> (ballot_id IS NULL)", name="one_participant"),
-        # Results are grouped by round, item and question.
-        sa.Index("ix_rating_results", "round_id", "item_id", "question", "value"),
+        # Every index costs upkeep on each rating stored (a ballot import writes 100,000s at once),
+        # so there are only three per row: the key, the account's unique key above, and one of the
+        # two partial indexes below. The ballot's unique key leads with the ballot, so it also
+        # serves deleting a ballot's ratings (no separate ballot_id index). Results are read from
+        # the tallies, so no index serves grouping the ratings any more.
+        sa.Index("uq_rating_ballot", "ballot_id", "round_id", "item_id", "question", unique=True,
+                 postgresql_where=sa.text("ballot_id IS NOT NULL"), sqlite_where=sa.text("ballot_id IS NOT NULL")),
+        sa.Index("ix_rating_user_id", "user_id",
+                 postgresql_where=sa.text("user_id IS NOT NULL"), sqlite_where=sa.text("user_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("strategy_item.id"))
     # The account stays (anonymised) when a person deletes it, so results do not change.
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
-    ballot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ballot.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    ballot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ballot.id", ondelete="CASCADE"))
     question: Mapped[str] = mapped_column(enum_column(QUESTIONS, "rating_question"))
     value: Mapped[int] = mapped_column(sa.SmallInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

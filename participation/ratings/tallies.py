@@ -182,10 +182,10 @@ def _after_rollback(db: Session, _previous) -> None:
     db.info.pop(_TOUCHED, None)
 
 
-# --- offline ballots: recounted set-wise after an import ------------------------------------------
+# --- offline ballots: changed by an import, recounted by rebuild() -------------------------------
 
 def recount_offline(db: Session, round_id: int) -> None:
-    """Recount the round's offline tallies from its ballots' ratings (after an import)."""
+    """Recount the round's offline tallies from its ballots' ratings (``rebuild``)."""
     _touched(db, round_id)
     db.execute(sa.delete(RatingTally).where(RatingTally.round_id == round_id, RatingTally.channel == "offline"))
     db.execute(sa.insert(RatingTally).from_select(
@@ -202,6 +202,28 @@ def recount_offline(db: Session, round_id: int) -> None:
                                                   participants=participants, verified=0)
     db.execute(statement.on_conflict_do_update(
         index_elements=["round_id", "channel"], set_={"participants": participants, "verified": 0}))
+
+
+def offline_changed(db: Session, round_id: int, cells: dict[tuple[int, str, int], int], participants: int) -> None:
+    """Add an import's changes to the round's offline tallies: (item, question, value) → Δn.
+
+    Only imports change offline ratings, one per round at a time (they lock the round), so the
+    deltas of the touched ballots are exact without recounting the round's other ballots.
+    """
+    _touched(db, round_id)
+    insert = upsert_insert(db)
+    rows = [{"round_id": round_id, "item_id": i, "question": q, "value": v, "channel": "offline", "n": n,
+             "n_verified": 0} for (i, q, v), n in sorted(cells.items()) if n]
+    if rows:
+        statement = insert(RatingTally).values(rows)
+        db.execute(statement.on_conflict_do_update(
+            index_elements=["round_id", "item_id", "question", "value", "channel"],
+            set_={"n": RatingTally.n + statement.excluded.n}))
+    statement = insert(ParticipationTally).values(round_id=round_id, channel="offline",
+                                                  participants=participants, verified=0)
+    db.execute(statement.on_conflict_do_update(
+        index_elements=["round_id", "channel"],
+        set_={"participants": ParticipationTally.participants + statement.excluded.participants}))
 
 
 # --- the consistency check -------------------------------------------------------------------------
