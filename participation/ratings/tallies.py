@@ -198,10 +198,10 @@ def apply_pending(db: Session) -> None:
             totals[round_id][1] += int(now > 0)
         elif verified:
             totals[round_id][1] += joined
-    for round_id, (participants, verified_participants) in sorted(totals.items()):
-        if participants or verified_participants:
-            connection.execute(_totals_upsert(dialect), {"round_id": round_id, "channel": "online", "participants": participants,
-                                                         "verified": verified_participants})
+    for round_id, (joined, verified_joined) in sorted(totals.items()):
+        if joined or verified_joined:
+            connection.execute(_totals_upsert(dialect), {"round_id": round_id, "channel": "online",
+                                                         "participants": joined, "verified": verified_joined})
 
 
 @event.listens_for(Session, "before_commit")
