@@ -27,12 +27,16 @@ def user_by_email(db: Session, email: str) -> User | None:
     return db.scalars(sa.select(User).where(User.email == normalize_email(email))).first()
 
 
+# Built once: every request of a logged-in person runs it (its SQL is compiled once per process).
+_USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
+
+
 def user_by_session_id(db: Session, session_id: str) -> User | None:
     """Flask-Login's user loader: ``<id>:<session token>``; a rotated token ends the session."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.get(User, int(user_id))
+    user = db.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar_one_or_none()
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
     return user

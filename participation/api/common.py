@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from .. import db, permissions
 from ..rounds.models import Round
-from ..rounds.services import get_round
+from ..rounds.services import get_round, get_round_only
 
 
 def localized_json(obj: object, field: str) -> dict[str, str | None]:
@@ -15,9 +15,11 @@ def localized_json(obj: object, field: str) -> dict[str, str | None]:
     return {"de": german, "en": getattr(obj, f"{field}_en") or german}
 
 
-def visible_round(round_id: int) -> Round:
-    """The round, or 404 when it does not exist or the caller may not see it (drafts)."""
-    round_ = get_round(db.session(), round_id)
+def visible_round(round_id: int, with_version: bool = True) -> Round:
+    """The round, or 404 when it does not exist or the caller may not see it (drafts).
+
+    ``with_version=False``: without its strategy version, for writes that do not show it."""
+    round_ = (get_round if with_version else get_round_only)(db.session(), round_id)
     if round_ is None or not permissions.can_view_round(current_user, round_):
         abort(404)
     return round_

@@ -119,7 +119,7 @@ def my_ratings(round_id: int):
                   404: "Unknown round, or item not in the round (item_not_in_round)",
                   422: "Unknown question or value out of range (unknown_question, value_out_of_range)"})
 def put_rating(round_id: int, key: str, body: models.RatingInput):
-    round_ = visible_round(round_id)
+    round_ = visible_round(round_id, with_version=False)
     session = db.session()
     # The scope as kept per process: no statement for the item (rate() only needs its id).
     item = next((entry for entry in cache.scope_items(session, round_) if entry.key == key), None)

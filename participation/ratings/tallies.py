@@ -20,6 +20,7 @@ every earlier rating into ``n_verified`` itself.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -66,12 +67,20 @@ def _pending(db: Session) -> _Pending:
 
 # --- recording changes ---------------------------------------------------------------------------
 
+_LOCK = (sa.select(User.id).where(User.id == sa.bindparam("user_id"))
+         .with_for_update(read=True, key_share=True))
+# Read in a statement of its own after the lock: a statement's snapshot is taken when it starts,
+# so an EXISTS in the locking statement would miss a redemption it waited for.
+_VERIFIED = sa.select(sa.exists().where(InvitationCode.round_id == sa.bindparam("round_id"),
+                                        InvitationCode.redeemed_by_id == sa.bindparam("user_id")))
+
+
 def lock_participant(db: Session, round_id: int, user: User) -> bool:
     """Lock the account against a simultaneous code redemption; is the participant verified?"""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(sa.select(User.id).where(User.id == user.id).with_for_update(read=True, key_share=True))
-    return bool(db.scalar(sa.select(sa.exists().where(
-        InvitationCode.round_id == round_id, InvitationCode.redeemed_by_id == user.id))))
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK, {"user_id": user.id})
+    return bool(connection.execute(_VERIFIED, {"round_id": round_id, "user_id": user.id}).scalar())
 
 
 def rating_changed(db: Session, round_id: int, item_id: int, user_id: int, question: str,
@@ -120,33 +129,68 @@ def participant_verified(db: Session, round_id: int, user_id: int) -> None:
 
 # --- writing them ----------------------------------------------------------------------------------
 
+_CELL_COLUMNS = ("round_id", "item_id", "question", "value", "channel", "n", "n_verified")
+
+
+@functools.cache
+def _cells_upsert(dialect: str):
+    """``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` for one tally row (values:
+    ``_CELL_COLUMNS``), built once per dialect so that its SQL is compiled once. Several rows go
+    as one executemany, in the order given (a multi-row VALUES would be compiled anew each time:
+    SQLAlchemy does not cache those)."""
+    statement = _insert_for(dialect)(RatingTally)
+    return statement.on_conflict_do_update(
+        index_elements=["round_id", "item_id", "question", "value", "channel"],
+        set_={"n": RatingTally.n + statement.excluded.n,
+              "n_verified": RatingTally.n_verified + statement.excluded.n_verified},
+    )
+
+
+@functools.cache
+def _participant_upsert(dialect: str):
+    statement = _insert_for(dialect)(RoundParticipant)  # values: round_id, user_id, ratings
+    return statement.on_conflict_do_update(
+        index_elements=["round_id", "user_id"],
+        set_={"ratings": RoundParticipant.ratings + statement.excluded.ratings},
+    ).returning(RoundParticipant.ratings)
+
+
+@functools.cache
+def _totals_upsert(dialect: str):
+    statement = _insert_for(dialect)(ParticipationTally)  # values: round_id, channel, participants, verified
+    return statement.on_conflict_do_update(
+        index_elements=["round_id", "channel"],
+        set_={"participants": ParticipationTally.participants + statement.excluded.participants,
+              "verified": ParticipationTally.verified + statement.excluded.verified},
+    )
+
+
+def _insert_for(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def apply_pending(db: Session) -> None:
     """Write the collected changes (before commit, and before reading tallies in a transaction)."""
     pending = db.info.pop(_PENDING, None)
     if not pending:
         return
     _touched(db, *{key[0] for key in pending.cells}, *{key[0] for key in pending.people})
-    insert = upsert_insert(db)
-    cells = [
-        {"round_id": r, "item_id": i, "question": q, "value": v, "channel": "online", "n": dn, "n_verified": dv}
-        for (r, i, q, v), (dn, dv) in sorted(pending.cells.items()) if dn or dv
-    ]
+    connection = db.connection()
+    dialect = connection.dialect.name
+    cells = [dict(zip(_CELL_COLUMNS, (r, i, q, v, "online", dn, dv), strict=True))
+             for (r, i, q, v), (dn, dv) in sorted(pending.cells.items()) if dn or dv]
     if cells:
-        statement = insert(RatingTally).values(cells)
-        db.execute(statement.on_conflict_do_update(
-            index_elements=["round_id", "item_id", "question", "value", "channel"],
-            set_={"n": RatingTally.n + statement.excluded.n,
-                  "n_verified": RatingTally.n_verified + statement.excluded.n_verified},
-        ))
+        connection.execute(_cells_upsert(dialect), cells)
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for (round_id, user_id), (delta, verified, newly_verified) in sorted(pending.people.items()):
         if not delta and not newly_verified:
             continue
-        statement = insert(RoundParticipant).values(round_id=round_id, user_id=user_id, ratings=delta)
-        now = db.execute(statement.on_conflict_do_update(
-            index_elements=["round_id", "user_id"],
-            set_={"ratings": RoundParticipant.ratings + statement.excluded.ratings},
-        ).returning(RoundParticipant.ratings)).scalar_one()
+        now = connection.execute(_participant_upsert(dialect),
+                                 {"round_id": round_id, "user_id": user_id, "ratings": delta}).scalar_one()
         before = now - delta
         joined = int(before == 0 and now > 0) - int(before > 0 and now == 0)
         totals[round_id][0] += joined
@@ -154,15 +198,10 @@ def apply_pending(db: Session) -> None:
             totals[round_id][1] += int(now > 0)
         elif verified:
             totals[round_id][1] += joined
-    rows = [{"round_id": r, "channel": "online", "participants": p, "verified": v}
-            for r, (p, v) in sorted(totals.items()) if p or v]
-    if rows:
-        statement = insert(ParticipationTally).values(rows)
-        db.execute(statement.on_conflict_do_update(
-            index_elements=["round_id", "channel"],
-            set_={"participants": ParticipationTally.participants + statement.excluded.participants,
-                  "verified": ParticipationTally.verified + statement.excluded.verified},
-        ))
+    for round_id, (joined, verified_joined) in sorted(totals.items()):
+        if joined or verified_joined:
+            connection.execute(_totals_upsert(dialect), {"round_id": round_id, "channel": "online",
+                                                         "participants": joined, "verified": verified_joined})
 
 
 @event.listens_for(Session, "before_commit")

@@ -51,6 +51,18 @@ def get_round(db: Session, round_id: int) -> Round | None:
     return db.get(Round, round_id, options=[joinedload(Round.version)])
 
 
+_ROUND_BY_ID = sa.select(Round).where(Round.id == sa.bindparam("round_id"))
+
+
+def get_round_only(db: Session, round_id: int) -> Round | None:
+    """The round without its version (writes such as a rating need no more): a statement built
+    once, about half the work of ``get_round``."""
+    found = db.identity_map.get(db.identity_key(Round, round_id))
+    if found is not None:
+        return found  # type: ignore[return-value]
+    return db.execute(_ROUND_BY_ID, {"round_id": round_id}).scalar_one_or_none()
+
+
 def rounds_for(db: Session, include_drafts: bool, now: datetime | None = None) -> list[Round]:
     now = now or utcnow()
     query = sa.select(Round).order_by(Round.opens_at.desc(), Round.id.desc())
