@@ -296,12 +296,13 @@ def of_round(ctx: ExportContext, column) -> Any:
 
 
 def utc(ctx: ExportContext, column) -> Any:
-    """A timestamp as UTC text ``YYYY-MM-DD HH:MM:SS``, made by the database: the writers turn it
-    into their format by slicing text, far cheaper than a datetime object per value. SQLite
-    keeps naive UTC as text whose first 19 characters are just that."""
+    """A timestamp as ISO 8601 text in UTC, ``YYYY-MM-DDTHH:MM:SS+00:00``, made by the database:
+    the open-data formats take it as it is, the others turn it into Berlin time by slicing text
+    (``writers._excel_datetime``) — far cheaper than a datetime object per value. SQLite keeps
+    naive UTC as text ``YYYY-MM-DD HH:MM:SS.ffffff``."""
     if ctx.db.get_bind().dialect.name == "postgresql":
-        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS", type_=sa.String)
-    return sa.func.substr(column, 1, 19, type_=sa.String)
+        return sa.func.to_char(sa.func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"', type_=sa.String)
+    return sa.func.substr(column, 1, 10, type_=sa.String) + "T" + sa.func.substr(column, 12, 8) + "+00:00"
 
 
 def plain(column) -> Any:

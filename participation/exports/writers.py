@@ -47,19 +47,16 @@ def _excel_number(value: float) -> str:
 
 @lru_cache(maxsize=65536)
 def _berlin_hour(hour: str) -> str:
-    """A UTC hour ``YYYY-MM-DD HH`` as the hour in Europe/Berlin (whose offsets are whole hours:
-    minutes and seconds stay as they are). Remembered: a round's times fall into few hours."""
-    return datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC).astimezone(BERLIN).strftime("%Y-%m-%d %H")
+    """A UTC hour ``YYYY-MM-DDTHH`` as the hour in Europe/Berlin, ``YYYY-MM-DD HH`` (its offsets
+    are whole hours: minutes and seconds stay as they are). Remembered: a round's times fall
+    into few hours."""
+    return datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC).astimezone(BERLIN).strftime("%Y-%m-%d %H")
 
 
 def _excel_datetime(value: str) -> str:
-    """UTC text (``tables.utc``) as local time in Europe/Berlin, ``EXCEL_DATETIME``."""
-    return _berlin_hour(value[:13]) + value[13:]
-
-
-def _open_datetime(value: str) -> str:
-    """UTC text (``tables.utc``) as ISO 8601 with offset."""
-    return value[:10] + "T" + value[11:] + "+00:00"
+    """A time from the database (ISO 8601 in UTC, ``tables.utc``) as local time in Europe/Berlin,
+    ``EXCEL_DATETIME``."""
+    return _berlin_hour(value[:13]) + value[13:19]
 
 
 def _iso(value: date) -> str:
@@ -67,17 +64,19 @@ def _iso(value: date) -> str:
 
 
 CSV_FORMATS: dict[str, dict[str, Callable[[Any], Any] | None]] = {
-    # Booleans come as bool (PostgreSQL, SQLAlchemy) or 0/1 (SQLite's cursor): both index a pair.
+    # Times come as ISO 8601 in UTC from the database (``tables.utc``): open data takes them as
+    # they are. Booleans come as bool (PostgreSQL, SQLAlchemy) or 0/1 (SQLite's cursor): both
+    # index a pair.
     "csv-excel": {
         "integer": None, "number": _excel_number, "string": defuse, "datetime": _excel_datetime,
         "date": _iso, "boolean": ("nein", "ja").__getitem__,
     },
     "csv": {
-        "integer": None, "number": repr, "string": defuse, "datetime": _open_datetime, "date": _iso,
+        "integer": None, "number": repr, "string": defuse, "datetime": None, "date": _iso,
         "boolean": ("false", "true").__getitem__,
     },
     "json": {
-        "integer": None, "number": None, "string": None, "datetime": _open_datetime, "date": _iso,
+        "integer": None, "number": None, "string": None, "datetime": None, "date": _iso,
         "boolean": bool,
     },
 }
@@ -379,26 +378,9 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
         cell.data_type = "s"  # openpyxl would take a leading "=" for a formula
         return cell
 
-    about = info(ctx)
-    sheet = start_sheet("Info", ["Angabe", "Wert"], [28, 80])
-    labels = {
-        "round_id": "Runde", "title": "Titel", "strategy_version": "Strategieversion", "opens_at": "Beginn",
-        "closes_at": "Ende", "state": "Stand", "open_data": "Offene Daten", "comments_included": "Kommentare (Status)",
-        "exported_at": "Exportiert", "license": "Lizenz",
-    }
-    count = 0
-    for key, label in labels.items():
-        value = about[key]
-        if isinstance(value, bool):
-            value = "ja" if value else "nein"
-        elif isinstance(value, list):
-            value = ", ".join(value)
-        sheet.append([label, text_cell(sheet, str(value))])
-        count += 1
-    for label, text in (*analysis_lines(about["analysis"]), ("Datenschutz", PRIVACY_DE), ("Privacy", PRIVACY_EN)):
-        sheet.append([label, text_cell(sheet, text.replace("\n", " "))])
-        count += 1
-    close_sheet(sheet, 2, count)
+    # The Info sheet comes first but is filled last: the analysis parameters on it are computed
+    # (in a child process) while the tables are written.
+    info_sheet = start_sheet("Info", ["Angabe", "Wert"], [28, 80])
 
     dictionary_titles = ["Tabelle", "Blatt", "Spalte", "Spaltentitel", "Typ", "Einheit", "Erlaubte Werte",
                          "Beschreibung", "Description"]
@@ -452,4 +434,26 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
             sheet.append(row)
             rows += 1
         close_sheet(sheet, len(columns), rows)
+
+    about = info(ctx)
+    sheet = info_sheet
+    labels = {
+        "round_id": "Runde", "title": "Titel", "strategy_version": "Strategieversion", "opens_at": "Beginn",
+        "closes_at": "Ende", "state": "Stand", "open_data": "Offene Daten", "comments_included": "Kommentare (Status)",
+        "exported_at": "Exportiert", "license": "Lizenz",
+    }
+    count = 0
+    for key, label in labels.items():
+        value = about[key]
+        if isinstance(value, bool):
+            value = "ja" if value else "nein"
+        elif isinstance(value, list):
+            value = ", ".join(value)
+        sheet.append([label, text_cell(sheet, str(value))])
+        count += 1
+    for label, text in (*analysis_lines(about["analysis"]), ("Datenschutz", PRIVACY_DE), ("Privacy", PRIVACY_EN)):
+        sheet.append([label, text_cell(sheet, text.replace("\n", " "))])
+        count += 1
+    close_sheet(sheet, 2, count)
+
     book.save(out)
