@@ -146,6 +146,9 @@ def load(instance_path: str) -> dict:
         # How often a cached analysis asks the database whether another process changed the
         # round's ratings (0: on every request); this process's own changes show at once.
         "ANALYSIS_RECHECK_SECONDS": _int("ANALYSIS_RECHECK_SECONDS", 5),
+        # Exports compute the analysis parameters in a child process unless this process has
+        # numpy and scikit-learn loaded already (participation/exports/analysis.py).
+        "EXPORT_ANALYSIS_IN_CHILD": _flag("EXPORT_ANALYSIS_IN_CHILD", True),
         # PostgreSQL connections per app process (gunicorn worker): pool size plus overflow must
         # cover its threads; the server's max_connections must cover every process.
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 5),

@@ -169,6 +169,8 @@ def app_config(database_url, smtp_server, tmp_path) -> dict:
         "RATELIMIT_ENABLED": False,
         # Tests write ratings around the services: the analysis checks for changes every time.
         "ANALYSIS_RECHECK_SECONDS": 0,
+        # The test's data is in a transaction no other process sees: exports analyse in-process.
+        "EXPORT_ANALYSIS_IN_CHILD": False,
         "SERVER_NAME": "localhost",
     }
 

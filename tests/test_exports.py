@@ -671,3 +671,53 @@ def test_report_with_proposals_is_valid_html(client, frozen, filled, tmp_path):
     page = tmp_path / "report.html"
     page.write_bytes(client.get(f"/runden/{round_.id}/bericht").get_data())
     assert validate([page]) == []
+
+
+EXPORT_IN_A_PROCESS = """
+import io, json, sys, zipfile
+from participation import create_app
+from participation.exports import services
+from participation.rounds.models import Round
+
+app = create_app({"DATABASE_URL": sys.argv[1], "EXPORT_ANALYSIS_IN_CHILD": True})
+out = io.BytesIO()
+with app.app_context(), app.extensions["db_sessionmaker"]() as session:
+    services.write(session, session.get(Round, int(sys.argv[2])), "json", out, open_data=False)
+package = json.loads(zipfile.ZipFile(out).read("datapackage.json"))
+print(json.dumps({"analysis": package["x_round"]["analysis"],
+                  "loaded": [name for name in ("numpy", "scipy", "sklearn") if name in sys.modules]}))
+"""
+
+
+def test_an_export_process_leaves_the_analysis_to_a_child_process(tmp_path_factory):
+    """numpy and scikit-learn (about 145 MB) stay out of the exporting process; the parameters
+    the child computed from the committed ratings are those of the analysis page."""
+    import importlib.util
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from participation import create_app
+    from participation.analysis.services import round_analysis
+    from participation.rounds.models import Round
+
+    from .conftest import new_database
+
+    url, drop = new_database(tmp_path_factory)
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "export_benchmark", Path(__file__).resolve().parent.parent / "benchmarks" / "export.py")
+        benchmark = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(benchmark)
+        round_id = benchmark.fill(url, 10_000)  # migrates, imports the strategy, commits the ratings
+        done = subprocess.run([sys.executable, "-c", EXPORT_IN_A_PROCESS, url, str(round_id)],  # noqa: S603
+                              capture_output=True, text=True, check=True)
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+        assert answer["loaded"] == []
+        app = create_app({"DATABASE_URL": url})
+        with app.app_context(), app.extensions["db_sessionmaker"]() as session:
+            expected = round_analysis(session, session.get(Round, round_id)).as_json()["parameters"]
+        app.extensions["db_engine"].dispose()
+        assert answer["analysis"] == expected and expected["k"] is not None
+    finally:
+        drop()

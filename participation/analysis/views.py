@@ -9,14 +9,17 @@ from .. import db, permissions
 from ..results.services import VERIFIED
 from ..rounds.services import code_counts
 from ..rounds.views import _round_or_404
-from . import compute
-from .services import MIN_CELL, round_analysis
 
 bp = Blueprint("analysis", __name__, template_folder="templates")
 
 
 @bp.get("/runden/<int:round_id>/analyse")
 def overview(round_id: int):
+    # numpy and scikit-learn (about 145 MB) are loaded when an analysis is first asked for, not
+    # when the app starts: a process that never analyses (an export, a worker) stays small.
+    from . import compute
+    from .services import MIN_CELL, round_analysis
+
     round_ = _round_or_404(round_id)
     if not permissions.can_see_analysis(current_user, round_):
         return render_template("rounds/results_hidden.html", round=round_), 403

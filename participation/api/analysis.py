@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from .. import db, permissions
 from ..analysis import schemas
-from ..analysis.services import membership, round_analysis
 from ..errors import json_error
 from ..query import Choice
 from .common import visible_round as _visible_round
@@ -28,6 +27,8 @@ def round_analysis_json(round_id: int, query: dict):
     round_ = _visible_round(round_id)
     if not permissions.can_see_analysis(current_user, round_):
         return json_error(403, "results_hidden", _("The results of this round are shown once it has closed."))
+    from ..analysis.services import round_analysis  # numpy and scikit-learn: only once asked for
+
     verified = query["verified"] in ("1", "true")
     return jsonify(round_analysis(db.session(), round_, verified_only=verified).as_json())
 
@@ -40,4 +41,6 @@ def round_analysis_membership(round_id: int):
     round_ = _visible_round(round_id)
     if not permissions.can_see_group_membership(current_user):
         return json_error(403, "forbidden", _("Only administrators may see who is in which group."))
+    from ..analysis.services import membership  # numpy and scikit-learn: only once asked for
+
     return jsonify({"round": round_.id, "participants": membership(db.session(), round_)})

@@ -45,6 +45,7 @@ def write(db: Session, round_: Round, fmt: str, out: IO[bytes], open_data: bool,
         raise ExportError("unknown_format", f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", 400)
     context: dict[str, Any] = {"exported_at": exported_at} if exported_at else {}
     ctx = ExportContext(db, round_, open_data, **context)
+    ctx.start_analysis()
     if fmt == "xlsx":
         writers.write_xlsx(ctx, out)
     else:

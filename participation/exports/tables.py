@@ -3,7 +3,9 @@ title and description) and where its rows come from. Every format is written fro
 
 A table is either a SQL table — its columns carry their SQL expression, and ``query`` wraps them
 in FROM, WHERE and ORDER BY — or a computed one (``generate`` yields small aggregate rows). Rows
-are streamed in batches (``yield_per``: a server-side cursor on PostgreSQL), never a whole table.
+are streamed in batches (a server-side cursor on PostgreSQL), never a whole table; the big
+``ratings`` table is read straight from the DB-API cursor (``raw``), its times formatted as text
+by the database and its pseudonyms remembered per participant.
 
 Adding a table or a column is one definition:
 
@@ -34,8 +36,7 @@ Adding a table or a column is one definition:
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
@@ -56,7 +57,7 @@ from ..rounds.services import scope_items
 from ..strategy.models import ITEM_KINDS, StrategyItem
 
 BERLIN = ZoneInfo("Europe/Berlin")
-BATCH = 5000  # rows fetched per round trip
+BATCH = 10_000  # rows fetched per round trip
 TYPES = ("integer", "number", "string", "datetime", "date", "boolean")
 PARTICIPANT_CHANNELS = ("online", *CHANNELS)
 GROUPS = ("all", "verified")
@@ -82,6 +83,18 @@ class ExportContext:
         """user id -> pseudonym of this round (HMAC), remembered for the many rows of one person."""
         return lru_cache(maxsize=65536)(pseudonymizer(self.round.id))
 
+    @cached_property
+    def participant(self) -> Callable[[str], str]:
+        """``_participant_key`` -> pseudonym: the HMAC of an account id (its key derived once per
+        round), a ballot's name as it is; remembered, as a person's ~52 ratings come together."""
+        pseudonym = pseudonymizer(self.round.id)
+        prefix = ballot_pseudonym("")
+
+        def participant(key: str) -> str:
+            return key if key.startswith(prefix) else pseudonym(int(key))
+
+        return lru_cache(maxsize=65536)(participant)
+
     @property
     def comment_states(self) -> tuple[str, ...]:
         return OPEN_COMMENT_STATES if self.open_data else ADMIN_COMMENT_STATES
@@ -98,16 +111,32 @@ class ExportContext:
         """Open data before publication holds no outcomes and no proposals."""
         return self.open_data and not self.consolidation_public
 
+    _analysis: Callable[[], dict | None] | None = field(default=None, init=False, repr=False)
+
+    @cached_property
+    def shows_analysis(self) -> bool:
+        from ..permissions import can_see_analysis
+
+        return not self.open_data or can_see_analysis(None, self.round)
+
+    def start_analysis(self) -> None:
+        """Start computing the analysis parameters (in a child process, see ``exports.analysis``)
+        so that they are ready when the tables are written."""
+        if self._analysis is None and self.shows_analysis:
+            from .analysis import start
+
+            self._analysis = start(self.db, self.round)
+
     @cached_property
     def analysis(self) -> dict | None:
         """The parameters of the round's analysis (seed, k, library versions …) for the Info
-        sheet, the README and datapackage.json; None where the public may not see the analysis."""
-        from ..analysis.services import round_analysis
-        from ..permissions import can_see_analysis
-
-        if self.open_data and not can_see_analysis(None, self.round):
+        sheet, the README and datapackage.json; None where the public may not see the analysis
+        (or it could not be computed)."""
+        if not self.shows_analysis:
             return None
-        return round_analysis(self.db, self.round).as_json()["parameters"]
+        self.start_analysis()
+        assert self._analysis is not None
+        return self._analysis()
 
     @cached_property
     def next_version(self):
@@ -156,70 +185,105 @@ class Table:
     note_de: str = ""
     note_en: str = ""
     applies: Callable[[ExportContext], bool] = lambda ctx: True
+    # Read through the DB-API cursor (``_cursor_blocks``): for big tables of integers and text.
+    raw: bool = False
 
     def columns_for(self, ctx: ExportContext) -> list[Column]:
         return [c for c in self.columns if not (c.admin_only and ctx.open_data)]
 
-    def rows(self, ctx: ExportContext, formats: dict[int, Callable[[Any], Any]] | None = None) -> Iterator:
-        """The rows, as lists in the order of ``columns_for(ctx)``, streamed in batches.
+    def rows(self, ctx: ExportContext, formats: dict[int, Callable[[Any], Any]] | None = None) -> Iterator[list]:
+        """The rows, one list each in the order of ``columns_for(ctx)`` (see ``batches``)."""
+        for batch in self.batches(ctx, formats):
+            for row in batch:
+                yield list(row)
+
+    def batches(self, ctx: ExportContext, formats: dict[int, Callable[[Any], Any]] | None = None) -> Iterator[Iterable]:
+        """The rows in batches of up to ``BATCH`` (iterables, to be read once), each row a sequence in the order of
+        ``columns_for(ctx)``; never the whole table.
 
         ``formats`` maps column positions to a function applied to values that are not None (a
-        writer's formatting, done in the same pass to spare a second loop per row).
+        writer's formatting, done in the same pass). SQL rows are handled a batch at a time,
+        column by column: ``map`` runs a column's conversion at C speed and columns without one
+        cost nothing per row, which a Python loop over rows and cells could not match.
         """
         columns = self.columns_for(ctx)
         formats = formats or {}
         if self.generate is not None:
             keep = [i for i, c in enumerate(self.columns) if c in columns]
+            batch: list[list] = []
             for raw in self.generate(ctx):
                 row = [raw[i] for i in keep]
                 for i, format_ in formats.items():
                     if row[i] is not None:
                         row[i] = format_(row[i])
-                yield row
+                batch.append(row)
+                if len(batch) == BATCH:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
             return
         expressions: list = []
-        # Per column: its position in the SQL row, or a function of the SQL row.
-        plan: list[tuple[int, Callable[[Any], Any] | None]] = []
+        # Per column: where its SQL values start, how many there are, and the function (built
+        # once per export) that makes the column's value of them.
+        plan: list[tuple[int, int, Callable[..., Any] | None]] = []
         for column in columns:
             sql = column.sql(ctx)
             parts = list(sql) if isinstance(sql, tuple) else [sql]
             start = len(expressions)
             expressions.extend(part.label(f"c{start + i}") for i, part in enumerate(parts))
             convert = column.convert(ctx) if column.convert else None
-            if convert is None and len(parts) == 1:
-                plan.append((start, None))
-            else:
-                plan.append((start, _getter(convert, start, len(parts))))
-        # Core, not the ORM: these rows are plain tuples, and the ORM's per-row work would triple
-        # the time. On PostgreSQL yield_per uses a server-side cursor.
-        statement = self.query(ctx, expressions).execution_options(yield_per=BATCH)
-        result = ctx.db.connection().execute(statement)
-        # One value per column picked at C speed, then the computed columns put in place and
-        # the writer's formatting applied.
-        pick = operator.itemgetter(*(start for start, _getter in plan))
-        single = len(plan) == 1
-        computed = [(i, getter) for i, (_start, getter) in enumerate(plan) if getter is not None]
-        formatted = list(formats.items())
-        for batch in result.partitions():
-            for row in batch:
-                values = [pick(row)] if single else list(pick(row))
-                for i, getter in computed:
-                    values[i] = getter(row)
-                for i, format_ in formatted:
-                    value = values[i]
-                    if value is not None:
-                        values[i] = format_(value)
-                yield values
+            if convert is None and len(parts) > 1:
+                raise ValueError("a column of several SQL values needs a convert function")
+            plan.append((start, len(parts), convert))
+        statement = self.query(ctx, expressions)
+        blocks = _cursor_blocks(ctx, statement, self.name) if self.raw else _result_blocks(ctx, statement)
+        for block in blocks:
+            sql_columns = list(zip(*block, strict=True))
+            values: list[Sequence] = []
+            for i, (start, width, convert) in enumerate(plan):
+                column_values: Sequence = sql_columns[start]
+                if convert is not None:
+                    column_values = list(map(convert, *sql_columns[start:start + width]))
+                format_ = formats.get(i)
+                if format_ is not None:
+                    column_values = _formatted(format_, column_values)
+                values.append(column_values)
+            # Rows made as the writer takes them (each tuple freed before the next is made).
+            yield zip(*values, strict=True)
 
 
-def _getter(convert: Callable | None, start: int, width: int) -> Callable[[Any], Any]:
-    if hasattr(convert, "row_getter"):  # a converter that reads the row itself (one call less)
-        return convert.row_getter(start)
-    if width == 1:
-        return lambda row: convert(row[start])
-    if convert is None:
-        raise ValueError("a column of several SQL values needs a convert function")
-    return lambda row: convert(*row[start:start + width])
+def _formatted(format_: Callable[[Any], Any], values: Sequence) -> list:
+    """``format_`` of each value, None kept (the check runs in C; ``map`` too where no None)."""
+    if None in values:
+        return [None if value is None else format_(value) for value in values]
+    return list(map(format_, values))
+
+
+def _result_blocks(ctx: ExportContext, statement: sa.Select) -> Iterator[Sequence]:
+    """Rows through SQLAlchemy Core (its types decode JSON, booleans …); on PostgreSQL
+    ``yield_per`` reads them through a server-side cursor."""
+    result = ctx.db.connection().execute(statement.execution_options(yield_per=BATCH))
+    yield from result.partitions()
+
+
+def _cursor_blocks(ctx: ExportContext, statement: sa.Select, name: str) -> Iterator[Sequence]:
+    """Rows straight from the DB-API cursor, as the driver's tuples: no Row objects and no
+    per-value result processing, which would take longer than the rest of the export. For
+    tables whose values are integers and text (times as text: ``utc``). On PostgreSQL a named
+    (server-side) cursor sends ``BATCH`` rows per round trip; SQLite steps through its result.
+    The statement's few parameters (ids, states) are rendered into the SQL by SQLAlchemy."""
+    connection = ctx.db.connection()
+    driver = connection.connection.driver_connection
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    postgresql = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name=f"export_{name}") if postgresql else driver.cursor()
+    try:
+        cursor.execute(sql)
+        while block := cursor.fetchmany(BATCH):
+            yield block
+    finally:
+        cursor.close()
 
 
 def of_round(ctx: ExportContext, column) -> Any:
@@ -231,10 +295,14 @@ def of_round(ctx: ExportContext, column) -> Any:
     return column == ctx.round.id
 
 
-def utc(column) -> Any:
-    """A timestamp without the UTCDateTime round trip (a third of the time per row): SQLite gives
-    naive UTC, PostgreSQL aware; the writers read naive times as UTC."""
-    return sa.type_coerce(column, sa.DateTime())
+def utc(ctx: ExportContext, column) -> Any:
+    """A timestamp as ISO 8601 text in UTC, ``YYYY-MM-DDTHH:MM:SS+00:00``, made by the database:
+    the open-data formats take it as it is, the others turn it into Berlin time by slicing text
+    (``writers._excel_datetime``) — far cheaper than a datetime object per value. SQLite keeps
+    naive UTC as text ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    if ctx.db.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"', type_=sa.String)
+    return sa.func.substr(column, 1, 10, type_=sa.String) + "T" + sa.func.substr(column, 12, 8) + "+00:00"
 
 
 def plain(column) -> Any:
@@ -242,15 +310,10 @@ def plain(column) -> Any:
     return sa.type_coerce(column, sa.String())
 
 
-def _participant(ctx: ExportContext) -> Callable[[int | None, str | None], str]:
-    pseudonym = ctx.pseudonym
-
-    def participant(user_id: int | None, ballot_code: str | None) -> str:
-        return pseudonym(user_id) if user_id is not None else ballot_pseudonym(ballot_code)
-
-    participant.row_getter = lambda start: (  # type: ignore[attr-defined]
-        lambda row: pseudonym(row[start]) if row[start] is not None else ballot_pseudonym(row[start + 1]))
-    return participant
+def _participant_key(ctx: ExportContext) -> Any:
+    """The rating's participant as one text: the account id, or the ballot's pseudonym
+    (``ballot:`` and its printed id), so that one cached function names both."""
+    return sa.func.coalesce(sa.cast(Rating.user_id, sa.String), sa.literal(ballot_pseudonym("")) + Ballot.code)
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -387,7 +450,7 @@ RATINGS = Table(
     "One row per rating (participant × item × question), pseudonymous.",
     columns=(
         Column("participant", "string", "Teilnehmende Person", "Participant", PARTICIPANT_DE, PARTICIPANT_EN,
-               sql=lambda ctx: (Rating.user_id, Ballot.code), convert=_participant, safe=True),
+               sql=_participant_key, convert=lambda ctx: ctx.participant, safe=True),
         Column("channel", "string", "Weg", "Channel",
                "online, paper (Papierfragebogen), workshop, phone (Telefon).",
                "online, paper (questionnaire), workshop, phone.", values=PARTICIPANT_CHANNELS,
@@ -405,9 +468,10 @@ RATINGS = Table(
         Column("rated_at", "datetime", "Zeitpunkt", "Rated at",
                "Wann der Wert zuletzt gesetzt wurde (offline: Zeitpunkt der Erfassung).",
                "When the value was last set (offline: when the ballot was entered).",
-               sql=lambda ctx: utc(Rating.updated_at)),
+               sql=lambda ctx: utc(ctx, Rating.updated_at)),
     ),
     query=_ratings_query,
+    raw=True,
 )
 
 
@@ -445,9 +509,9 @@ COMMENTS = Table(
         Column("text", "string", "Text", "Text", "Der Text, wie geschrieben (Markdown-Teilmenge).",
                "The text as written (a subset of Markdown).", sql=lambda ctx: Comment.body),
         Column("created_at", "datetime", "Geschrieben", "Created at", "Wann der Kommentar geschrieben wurde.",
-               "When the comment was written.", sql=lambda ctx: utc(Comment.created_at)),
+               "When the comment was written.", sql=lambda ctx: utc(ctx, Comment.created_at)),
         Column("edited_at", "datetime", "Bearbeitet", "Edited at", "Letzte Bearbeitung; leer, wenn nie bearbeitet.",
-               "Last edit; empty if never edited.", sql=lambda ctx: utc(Comment.edited_at)),
+               "Last edit; empty if never edited.", sql=lambda ctx: utc(ctx, Comment.edited_at)),
         Column("participant", "string", "Teilnehmende Person", "Participant",
                PARTICIPANT_DE + " Dasselbe Pseudonym wie in ratings.",
                PARTICIPANT_EN + " The same pseudonym as in ratings.",
@@ -491,27 +555,29 @@ def _berlin_day(hour: str) -> date:
 
 def _participation_rows(ctx: ExportContext) -> Iterator[tuple]:
     db = ctx.db
-    mode = sa.case((Rating.ballot_id.is_(None), "online"), else_="offline")
-    hour = _hour_bucket(db, Rating.created_at)
+    hour = _hour_bucket(db, Rating.created_at).label("hour")
     ratings: dict[tuple[date, str], int] = {}
-    for bucket, kind, count in db.execute(
-        sa.select(hour, mode, sa.func.count()).where(of_round(ctx, Rating.round_id)).group_by(hour, mode)
-    ):
-        key = (_berlin_day(bucket), kind)
-        ratings[key] = ratings.get(key, 0) + count
-    # When each participant gave the first rating: one row per participant, streamed.
-    first = (
-        sa.select(Rating.user_id, Rating.ballot_id, sa.func.min(Rating.created_at).label("first"))
-        .where(of_round(ctx, Rating.round_id)).group_by(Rating.user_id, Rating.ballot_id).subquery()
-    )
-    first_hour = _hour_bucket(db, first.c.first)
-    first_mode = sa.case((first.c.ballot_id.is_(None), "online"), else_="offline")
     newcomers: dict[tuple[date, str], int] = {}
-    for bucket, kind, count in db.execute(
-        sa.select(first_hour, first_mode, sa.func.count()).group_by(first_hour, first_mode)
-    ):
-        key = (_berlin_day(bucket), kind)
-        newcomers[key] = newcomers.get(key, 0) + count
+    day_of: dict[str, date] = {}  # UTC hour -> Berlin day
+    # One pass over the round's ratings: their number per participant and UTC hour, each
+    # participant's hours in order, so the first row of a participant is the first rating.
+    query = (
+        sa.select(Rating.user_id, Rating.ballot_id, hour, sa.func.count())
+        .where(of_round(ctx, Rating.round_id))
+        .group_by(Rating.user_id, Rating.ballot_id, hour)
+        .order_by(Rating.user_id, Rating.ballot_id, hour)
+        .execution_options(yield_per=BATCH)
+    )
+    previous = None
+    for user_id, ballot_id, bucket, count in db.execute(query):
+        day = day_of.get(bucket)
+        if day is None:
+            day = day_of[bucket] = _berlin_day(bucket)
+        key = (day, "online" if ballot_id is None else "offline")
+        ratings[key] = ratings.get(key, 0) + count
+        if (user_id, ballot_id) != previous:
+            previous = (user_id, ballot_id)
+            newcomers[key] = newcomers.get(key, 0) + 1
     days = {day for day, _kind in ratings}
     if not days:
         return
@@ -571,10 +637,14 @@ def suppress(counts: dict[Any, int]) -> dict[Any, int | None]:
 def district_counts(db: Session, round_: Round) -> dict[str | None, int]:
     """Participants per district (None: not given), accounts and offline ballots together."""
     counts: dict[str | None, int] = dict.fromkeys((*DISTRICTS, None), 0)
-    online = (sa.select(User.district, sa.func.count(sa.distinct(Rating.user_id)))
-              .join(User, User.id == Rating.user_id).where(Rating.round_id == round_.id).group_by(User.district))
-    offline = (sa.select(Ballot.district, sa.func.count(sa.distinct(Rating.ballot_id)))
-               .join(Ballot, Ballot.id == Rating.ballot_id).where(Rating.round_id == round_.id)
+    # "Who rated" as a subquery read from the ratings index, not a join with a count(DISTINCT)
+    # per district: a third of the time for a million ratings.
+    online = (sa.select(User.district, sa.func.count())
+              .where(User.id.in_(sa.select(Rating.user_id).where(Rating.round_id == round_.id)))
+              .group_by(User.district))
+    offline = (sa.select(Ballot.district, sa.func.count())
+               .where(Ballot.round_id == round_.id,
+                      Ballot.id.in_(sa.select(Rating.ballot_id).where(Rating.round_id == round_.id)))
                .group_by(Ballot.district))
     for query in (online, offline):
         for district, count in db.execute(query):

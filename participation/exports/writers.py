@@ -1,4 +1,4 @@
-"""Writers: turn the tables' rows into files. Each writes one row at a time to a binary stream.
+"""Writers: turn the tables' rows into files, streamed a batch of rows at a time to a binary stream.
 
 * CSV for German Excel: UTF-8 with BOM, ``;``, CRLF, decimal comma, German column titles, times
   in Europe/Berlin, booleans ``ja``/``nein``.
@@ -21,6 +21,7 @@ import json
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import IO, Any
 
 from .tables import BERLIN, Column, ExportContext, Table, tables_for
@@ -44,19 +45,18 @@ def _excel_number(value: float) -> str:
     return repr(value).replace(".", ",")
 
 
-def _aware(value: datetime) -> datetime:
-    """Times come naive (UTC) from SQLite and aware from PostgreSQL."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+@lru_cache(maxsize=65536)
+def _berlin_hour(hour: str) -> str:
+    """A UTC hour ``YYYY-MM-DDTHH`` as the hour in Europe/Berlin, ``YYYY-MM-DD HH`` (its offsets
+    are whole hours: minutes and seconds stay as they are). Remembered: a round's times fall
+    into few hours."""
+    return datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC).astimezone(BERLIN).strftime("%Y-%m-%d %H")
 
 
-def _excel_datetime(value: datetime) -> str:
-    return _aware(value).astimezone(BERLIN).strftime(EXCEL_DATETIME)
-
-
-def _open_datetime(value: datetime) -> str:
-    if value.tzinfo is None:
-        return value.isoformat(timespec="seconds") + "+00:00"
-    return value.astimezone(UTC).isoformat(timespec="seconds")
+def _excel_datetime(value: str) -> str:
+    """A time from the database (ISO 8601 in UTC, ``tables.utc``) as local time in Europe/Berlin,
+    ``EXCEL_DATETIME``."""
+    return _berlin_hour(value[:13]) + value[13:19]
 
 
 def _iso(value: date) -> str:
@@ -64,17 +64,20 @@ def _iso(value: date) -> str:
 
 
 CSV_FORMATS: dict[str, dict[str, Callable[[Any], Any] | None]] = {
+    # Times come as ISO 8601 in UTC from the database (``tables.utc``): open data takes them as
+    # they are. Booleans come as bool (PostgreSQL, SQLAlchemy) or 0/1 (SQLite's cursor): both
+    # index a pair.
     "csv-excel": {
         "integer": None, "number": _excel_number, "string": defuse, "datetime": _excel_datetime,
-        "date": _iso, "boolean": lambda value: "ja" if value else "nein",
+        "date": _iso, "boolean": ("nein", "ja").__getitem__,
     },
     "csv": {
-        "integer": None, "number": repr, "string": defuse, "datetime": _open_datetime, "date": _iso,
-        "boolean": lambda value: "true" if value else "false",
+        "integer": None, "number": repr, "string": defuse, "datetime": None, "date": _iso,
+        "boolean": ("false", "true").__getitem__,
     },
     "json": {
-        "integer": None, "number": None, "string": None, "datetime": _open_datetime, "date": _iso,
-        "boolean": None,
+        "integer": None, "number": None, "string": None, "datetime": None, "date": _iso,
+        "boolean": bool,
     },
 }
 
@@ -90,40 +93,47 @@ def needs_guard(column: Column) -> bool:
     return not column.values or any(str(value).startswith(FORMULA_STARTS) for value in column.values)
 
 
-def _converted_rows(table: Table, ctx: ExportContext, variant: str) -> tuple[list[Column], Iterable[list]]:
+def _converted_batches(table: Table, ctx: ExportContext, variant: str) -> tuple[list[Column], Iterable[list]]:
+    """The table's rows in batches, formatted for ``variant``. Only text columns whose values
+    could start like a formula pass through the guard; numbers and listed values do not."""
     columns = table.columns_for(ctx)
     plan = [(i, CSV_FORMATS[variant][c.type]) for i, c in enumerate(columns)
             if c.type != "string" or needs_guard(c)]
     plan = [(i, convert) for i, convert in plan if convert is not None]
-
-    return columns, table.rows(ctx, dict(plan))
+    return columns, table.batches(ctx, dict(plan))
 
 
 def write_csv(table: Table, ctx: ExportContext, out: IO[bytes], variant: str) -> None:
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    """A batch of rows at a time: ``csv.writer`` fills a text buffer, which is encoded and
+    written at once (a text stream would encode row by row)."""
+    buffer = io.StringIO()
     if variant == "csv-excel":
-        text.write("\ufeff")
-        writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     else:
-        writer = csv.writer(text, delimiter=",", lineterminator="\r\n")
-    columns, rows = _converted_rows(table, ctx, variant)
+        writer = csv.writer(buffer, delimiter=",", lineterminator="\r\n")
+    columns, batches = _converted_batches(table, ctx, variant)
     writer.writerow(header(columns, variant))
-    writer.writerows(rows)
-    text.flush()
-    text.detach()
+    for batch in batches:
+        writer.writerows(batch)
+        out.write(buffer.getvalue().encode())
+        buffer.seek(0)
+        buffer.truncate()
+    out.write(buffer.getvalue().encode())
 
 
 def write_json(table: Table, ctx: ExportContext, out: IO[bytes]) -> None:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=False)
-    columns, rows = _converted_rows(table, ctx, "json")
+    columns, batches = _converted_batches(table, ctx, "json")
     names = [c.name for c in columns]
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     text.write("[")
     separator = "\n"
-    for row in rows:
-        text.write(separator)
-        text.write(dumps(dict(zip(names, row, strict=True))))
-        separator = ",\n"
+    for batch in batches:
+        for row in batch:
+            text.write(separator)
+            text.write(dumps(dict(zip(names, row, strict=True))))
+            separator = ",\n"
     text.write("\n]\n")
     text.flush()
     text.detach()
@@ -368,26 +378,9 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
         cell.data_type = "s"  # openpyxl would take a leading "=" for a formula
         return cell
 
-    about = info(ctx)
-    sheet = start_sheet("Info", ["Angabe", "Wert"], [28, 80])
-    labels = {
-        "round_id": "Runde", "title": "Titel", "strategy_version": "Strategieversion", "opens_at": "Beginn",
-        "closes_at": "Ende", "state": "Stand", "open_data": "Offene Daten", "comments_included": "Kommentare (Status)",
-        "exported_at": "Exportiert", "license": "Lizenz",
-    }
-    count = 0
-    for key, label in labels.items():
-        value = about[key]
-        if isinstance(value, bool):
-            value = "ja" if value else "nein"
-        elif isinstance(value, list):
-            value = ", ".join(value)
-        sheet.append([label, text_cell(sheet, str(value))])
-        count += 1
-    for label, text in (*analysis_lines(about["analysis"]), ("Datenschutz", PRIVACY_DE), ("Privacy", PRIVACY_EN)):
-        sheet.append([label, text_cell(sheet, text.replace("\n", " "))])
-        count += 1
-    close_sheet(sheet, 2, count)
+    # The Info sheet comes first but is filled last: the analysis parameters on it are computed
+    # (in a child process) while the tables are written.
+    info_sheet = start_sheet("Info", ["Angabe", "Wert"], [28, 80])
 
     dictionary_titles = ["Tabelle", "Blatt", "Spalte", "Spaltentitel", "Typ", "Einheit", "Erlaubte Werte",
                          "Beschreibung", "Description"]
@@ -411,6 +404,7 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
         formats = [c.number_format for c in columns]
         strings = [i for i, kind in enumerate(kinds) if kind == "string"]
         times = [i for i, kind in enumerate(kinds) if kind == "datetime"]
+        booleans = [i for i, kind in enumerate(kinds) if kind == "boolean"]
         formatted = [i for i, number_format in enumerate(formats) if number_format]
         part, sheet, rows = 1, start_sheet(table.title_de, titles, widths), 0
         for raw in table.rows(ctx):
@@ -428,7 +422,10 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
                         row[i] = text_cell(sheet, value)
             for i in times:
                 if row[i] is not None:
-                    row[i] = _aware(row[i]).astimezone(BERLIN).replace(tzinfo=None)
+                    row[i] = datetime.fromisoformat(_excel_datetime(row[i]))
+            for i in booleans:
+                if row[i] is not None:
+                    row[i] = bool(row[i])
             for i in formatted:
                 if row[i] is not None:
                     cell = WriteOnlyCell(sheet, value=row[i])
@@ -437,4 +434,26 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
             sheet.append(row)
             rows += 1
         close_sheet(sheet, len(columns), rows)
+
+    about = info(ctx)
+    sheet = info_sheet
+    labels = {
+        "round_id": "Runde", "title": "Titel", "strategy_version": "Strategieversion", "opens_at": "Beginn",
+        "closes_at": "Ende", "state": "Stand", "open_data": "Offene Daten", "comments_included": "Kommentare (Status)",
+        "exported_at": "Exportiert", "license": "Lizenz",
+    }
+    count = 0
+    for key, label in labels.items():
+        value = about[key]
+        if isinstance(value, bool):
+            value = "ja" if value else "nein"
+        elif isinstance(value, list):
+            value = ", ".join(value)
+        sheet.append([label, text_cell(sheet, str(value))])
+        count += 1
+    for label, text in (*analysis_lines(about["analysis"]), ("Datenschutz", PRIVACY_DE), ("Privacy", PRIVACY_EN)):
+        sheet.append([label, text_cell(sheet, text.replace("\n", " "))])
+        count += 1
+    close_sheet(sheet, 2, count)
+
     book.save(out)
