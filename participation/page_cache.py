@@ -202,14 +202,15 @@ def _keep(store: OrderedDict, key: tuple, entry: tuple) -> None:
 def shared_page(key: tuple[Hashable, ...], round_id: int, render: Callable[[], tuple[str, Any]]) -> tuple[Ops, Any]:
     """``render()``'s page and its facts (e.g. which comments it shows), once per change.
 
-    ``key`` names the viewer class; the address, language and change counters are added here, as
-    for visitors. The CSRF token of whoever rendered the page is replaced by a marker. While one
-    thread renders a page anew after ``PAGE_CACHE_SECONDS``, the others keep serving the previous
+    ``key`` names the viewer class; the address, language and content generation are added here,
+    as for visitors — but not the round's tallies: what shows results (the results box) is left to
+    a ``fragment``, so a rating does not make everybody's page be rendered anew. The CSRF token of
+    whoever rendered the page is replaced by a marker. While one thread renders a page anew after
+    ``PAGE_CACHE_SECONDS``, the others keep serving the previous
     one (changes made in this process change the key, so they never wait for that).
     """
     seconds = _seconds()
-    full_key = ("shared", request.path, request.query_string, str(get_locale()), round_id, _generation,
-                tallies.generation(round_id), *key)
+    full_key = ("shared", request.path, request.query_string, str(get_locale()), round_id, _generation, *key)
     store = _store()
     now = time.monotonic()
     found = store.get(full_key)
@@ -267,4 +268,4 @@ def personalise(ops: Ops, keep: Callable[[str, int], bool], value: Callable[[str
     return "".join(out)
 
 
-VALUE_KINDS = frozenset({"csrf", "pressed", "helpful", "rating"})
+VALUE_KINDS = frozenset({"csrf", "pressed", "helpful", "rating", "results"})

@@ -186,3 +186,30 @@ def test_markers_cannot_be_written(app, db, world):
     assert marker.startswith("\x00") and len(marker) > 20
     html = visit(clients["bert"], round_)
     assert fake not in html
+
+
+def results_box(html: str) -> str:
+    return html.split('<div id="live-results" data-refresh>')[1].split("</div>\n\n")[0]
+
+
+def test_a_rating_renews_the_results_box_not_the_page(world, engine):
+    round_, clients, ids = world
+    bert = clients["bert"]
+    before = visit(bert, round_)
+    assert "Results so far" in results_box(before)
+    saved = api(clients["anna"], "PUT", f"/api/v1/rounds/{round_.id}/items/{ITEM}/rating",
+                {"question": "agreement", "value": 1})
+    assert saved.status_code == 200
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        after = visit(bert, round_)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert results_box(after) != results_box(before)  # the new count shows at once
+    assert not any("FROM comment " in s and "comment.body_html" in s for s in statements)  # the page was kept
+    assert after.replace(results_box(after), "") == before.replace(results_box(before), "")

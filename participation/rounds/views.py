@@ -13,7 +13,7 @@ from ..comments.forms import CommentForm
 from ..db import utcnow
 from ..proposals.services import public_outcomes
 from ..query import Choice
-from ..ratings import scales
+from ..ratings import scales, tallies
 from ..ratings.services import ratings_and_verification, ratings_of
 from ..results.services import VERIFIED, QuestionResult
 from ..strategy.models import StrategyItem
@@ -124,18 +124,22 @@ def _page_context(round_: Round, items: list[StrategyItem], current: StrategyIte
                   thread: Discussion) -> dict:
     """What the item page shows alike to everybody with the same role and rights (``context``)."""
     session = db.session()
-    results = None
-    if context["can_see_results"]:
-        found = cache.results(session, round_, item_id=current.id).get(current.id, {})
-        results = {q: found.get(q) or QuestionResult(q) for q in round_.questions}
     position = next(i for i, entry in enumerate(items) if entry.id == current.id)
     return dict(
         round=round_, item=current, total=len(items), position=position + 1,
         previous_item=items[position - 1] if position > 0 else None,
-        next_item=items[position + 1] if position + 1 < len(items) else None, results=results, scales=scales,
+        next_item=items[position + 1] if position + 1 < len(items) else None, scales=scales,
         discussion=thread, outcomes=public_outcomes(session, round_, [c.id for c in thread.page.comments]),
         can_comment=permissions.can_comment(current_user, round_, verified=context["verified"]), **context,
     )
+
+
+def _results(round_: Round, current: StrategyItem, context: dict) -> dict | None:
+    """The item's results box, if the viewer may see results."""
+    if not context["can_see_results"]:
+        return None
+    found = cache.results(db.session(), round_, item_id=current.id).get(current.id, {})
+    return {q: found.get(q) or QuestionResult(q) for q in round_.questions}
 
 
 def _rating_context(items: list[StrategyItem], current: StrategyItem, mine: dict) -> dict:
@@ -158,7 +162,7 @@ def render_item(round_: Round, key: str, comment_form: CommentForm | None = None
     thread = discussion(session, round_, current, current_user, request.args, comment_form or CommentForm())
     return render_template(
         "rounds/item.html", **_page_context(round_, items, current, context, thread),
-        **_rating_context(items, current, mine),
+        **_rating_context(items, current, mine), results=_results(round_, current, context),
     ), status
 
 
@@ -166,8 +170,9 @@ def _resident_item(round_id: int, key: str):
     """The item page for someone logged in: shared by everybody of the same viewer class, with
     the personal parts filled in (``page_cache.shared_page``/``personalise``).
 
-    Blocked people, people with a comment waiting for approval on this item and pages with
-    flashed messages are rendered just for them (``render_item``).
+    Accounts with a block on record (their notices name dates and reasons), people with a comment
+    waiting for approval on this item (only they see it) and pages with flashed messages are
+    rendered just for them (``render_item``).
     """
     round_ = _round_or_404(round_id)
     user = current_user._get_current_object()
@@ -181,7 +186,7 @@ def _resident_item(round_id: int, key: str):
     context = _participant_context(round_, state.verified)
     viewer_class = (user.role, user.is_active, state.verified, round_.state_at(utcnow()))
 
-    def render_shared() -> tuple[str, frozenset[int]]:
+    def render_shared() -> tuple[str, frozenset[tuple[int, int]]]:
         thread = discussion(session, round_, current, None, request.args, CommentForm())
         shown = [*thread.page.comments, *(r for replies in thread.page.replies.values() for r in replies)]
         html = render_template("rounds/item.html", personal=page_cache.Personal(user.id),
@@ -197,12 +202,19 @@ def _resident_item(round_id: int, key: str):
          own_rating["rated"], getattr(own_rating["next_unrated"], "id", None), own_rating["just_saved"]),
         lambda: render_template("rounds/_rating.html", round=round_, item=current, total=len(items), scales=scales,
                                 **context, **own_rating))
+    # The results box changes with every rating (of anybody): kept per tallies generation.
+    results = page_cache.fragment(
+        ("results", round_.id, current.id, viewer_class, context["can_see_results"], tallies.generation(round_.id)),
+        lambda: render_template("rounds/_results_box.html", round=round_, scales=scales,
+                                results=_results(round_, current, context)))
     keep = {"own": own.__contains__, "other": lambda cid: cid not in own,
             "reported": state.reported.__contains__, "unreported": lambda cid: cid not in state.reported}
 
     def value(kind: str, ident: str) -> str:
         if kind == "rating":
             return rating
+        if kind == "results":
+            return results
         is_marked = int(ident) in state.marked
         if kind == "pressed":
             return "true" if is_marked else "false"
