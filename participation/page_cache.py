@@ -20,7 +20,8 @@ Logged-in residents, moderators and administrators get the item page from ``shar
 is rendered once for everyone of the same *viewer class* (role, eligibility, round state — what
 decides which forms and links a page has) with markers where the personal parts go, and each
 request fills in its own parts (``personalise``): the CSRF token, the rating panel, whose comment
-is whose (edit/delete instead of report), own helpful marks and reports. Markers carry a secret
+is whose (edit/delete instead of report), own helpful marks and reports, and the results box
+(a ``fragment`` per tallies generation, so a rating does not renew the whole page). Markers carry a secret
 drawn when the process starts, so text that people write can never pose as one (it is escaped
 anyway, and NUL is refused in input).
 
