@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import cache, db, page_cache, permissions
-from ..comments.discussion import discussion
+from ..comments.discussion import Discussion, discussion
 from ..comments.forms import CommentForm
 from ..db import utcnow
 from ..proposals.services import public_outcomes
 from ..query import Choice
-from ..ratings import scales
+from ..ratings import scales, tallies
 from ..ratings.services import ratings_and_verification, ratings_of
 from ..results.services import VERIFIED, QuestionResult
 from ..strategy.models import StrategyItem
@@ -27,6 +28,7 @@ from .services import (
     redeem_code,
     rounds_for,
 )
+from .viewer import viewer_state
 
 bp = Blueprint("rounds", __name__, template_folder="templates")
 
@@ -103,40 +105,122 @@ def _next_unrated(items: list[StrategyItem], current: StrategyItem, mine: dict) 
 
 @bp.get("/runden/<int:round_id>/<path:key>")
 def item(round_id: int, key: str):
+    if current_user.is_authenticated:
+        return _resident_item(round_id, key)
     # A visitor's page comes from the cache without a statement: the round is looked up (and its
     # visibility checked) only when the page is rendered.
     return page_cache.visitor_page(round_id, lambda: render_item(_round_or_404(round_id), key)[0])
 
 
+def _find_item(round_: Round, key: str) -> tuple[list[StrategyItem], StrategyItem]:
+    items = cache.scope_items(db.session(), round_)
+    current = next((i for i in items if i.key == key), None)
+    if current is None:
+        abort(404)
+    return items, current
+
+
+def _page_context(round_: Round, items: list[StrategyItem], current: StrategyItem, context: dict,
+                  thread: Discussion) -> dict:
+    """What the item page shows alike to everybody with the same role and rights (``context``)."""
+    session = db.session()
+    position = next(i for i, entry in enumerate(items) if entry.id == current.id)
+    return dict(
+        round=round_, item=current, total=len(items), position=position + 1,
+        previous_item=items[position - 1] if position > 0 else None,
+        next_item=items[position + 1] if position + 1 < len(items) else None, scales=scales,
+        discussion=thread, outcomes=public_outcomes(session, round_, [c.id for c in thread.page.comments]),
+        can_comment=permissions.can_comment(current_user, round_, verified=context["verified"]), **context,
+    )
+
+
+def _results(round_: Round, current: StrategyItem, context: dict) -> dict | None:
+    """The item's results box, if the viewer may see results."""
+    if not context["can_see_results"]:
+        return None
+    found = cache.results(db.session(), round_, item_id=current.id).get(current.id, {})
+    return {q: found.get(q) or QuestionResult(q) for q in round_.questions}
+
+
+def _rating_context(items: list[StrategyItem], current: StrategyItem, mine: dict) -> dict:
+    """The viewer's own part of the item page: their rating, progress and next item to rate."""
+    return dict(
+        mine=mine.get(current.id, {}), rated=sum(1 for entry in items if "agreement" in mine.get(entry.id, {})),
+        next_unrated=_next_unrated(items, current, mine), just_saved=request.args.get("saved") == "1",
+    )
+
+
 def render_item(round_: Round, key: str, comment_form: CommentForm | None = None, status: int = 200):
-    """The item page: the text, the rating, results and the discussion.
+    """The item page: the text, the rating, results and the discussion, rendered for this viewer.
 
     The comment form comes refilled with its errors when writing failed (status 422).
     """
     session = db.session()
-    items = cache.scope_items(session, round_)
-    current = next((i for i in items if i.key == key), None)
-    if current is None:
-        abort(404)
+    items, current = _find_item(round_, key)
     mine, verified = ratings_and_verification(session, round_, current_user)
     context = _participant_context(round_, verified)
-    results = None
-    if context["can_see_results"]:
-        found = cache.results(session, round_, item_id=current.id).get(current.id, {})
-        results = {q: found.get(q) or QuestionResult(q) for q in round_.questions}
-    position = next(i for i, entry in enumerate(items) if entry.id == current.id)
     thread = discussion(session, round_, current, current_user, request.args, comment_form or CommentForm())
     return render_template(
-        "rounds/item.html", round=round_, item=current, mine=mine.get(current.id, {}),
-        rated=sum(1 for entry in items if "agreement" in mine.get(entry.id, {})), total=len(items),
-        position=position + 1,
-        previous_item=items[position - 1] if position > 0 else None,
-        next_item=items[position + 1] if position + 1 < len(items) else None,
-        next_unrated=_next_unrated(items, current, mine), results=results, scales=scales,
-        just_saved=request.args.get("saved") == "1",
-        discussion=thread, outcomes=public_outcomes(session, round_, [c.id for c in thread.page.comments]),
-        can_comment=permissions.can_comment(current_user, round_, verified=context["verified"]), **context,
+        "rounds/item.html", **_page_context(round_, items, current, context, thread),
+        **_rating_context(items, current, mine), results=_results(round_, current, context),
     ), status
+
+
+def _resident_item(round_id: int, key: str):
+    """The item page for someone logged in: shared by everybody of the same viewer class, with
+    the personal parts filled in (``page_cache.shared_page``/``personalise``).
+
+    Accounts with a block on record (their notices name dates and reasons), people with a comment
+    waiting for approval on this item (only they see it) and pages with flashed messages are
+    rendered just for them (``render_item``).
+    """
+    round_ = _round_or_404(round_id)
+    user = current_user._get_current_object()
+    if user.blocked_until is not None or flask_session.get("_flashes"):
+        return render_item(round_, key)[0]
+    session = db.session()
+    items, current = _find_item(round_, key)
+    state = viewer_state(session, user.id, round_.id, current.id)
+    if state.pending:
+        return render_item(round_, key)[0]
+    context = _participant_context(round_, state.verified)
+    viewer_class = (user.role, user.is_active, state.verified, round_.state_at(utcnow()))
+
+    def render_shared() -> tuple[str, frozenset[tuple[int, int]]]:
+        thread = discussion(session, round_, current, None, request.args, CommentForm())
+        shown = [*thread.page.comments, *(r for replies in thread.page.replies.values() for r in replies)]
+        html = render_template("rounds/item.html", personal=page_cache.Personal(user.id),
+                               **_page_context(round_, items, current, context, thread))
+        return html, frozenset((c.id, c.author_id) for c in shown)
+
+    parts, shown = page_cache.shared_page(viewer_class, round_.id, render_shared)
+    own = {cid for cid, author_id in shown if author_id == user.id}
+    own_rating = _rating_context(items, current, state.mine)
+    # The panel shows nothing but these facts (and the round): one rendering per state of them.
+    rating = page_cache.fragment(
+        ("rating", request.path, round_.id, viewer_class, tuple(sorted(own_rating["mine"].items())),
+         own_rating["rated"], getattr(own_rating["next_unrated"], "id", None), own_rating["just_saved"]),
+        lambda: render_template("rounds/_rating.html", round=round_, item=current, total=len(items), scales=scales,
+                                **context, **own_rating))
+    # The results box changes with every rating (of anybody): kept per tallies generation.
+    results = page_cache.fragment(
+        ("results", round_.id, current.id, viewer_class, context["can_see_results"], tallies.generation(round_.id)),
+        lambda: render_template("rounds/_results_box.html", round=round_, scales=scales,
+                                results=_results(round_, current, context)))
+    keep = {"own": own.__contains__, "other": lambda cid: cid not in own,
+            "reported": state.reported.__contains__, "unreported": lambda cid: cid not in state.reported}
+
+    def value(kind: str, ident: str) -> str:
+        if kind == "rating":
+            return rating
+        if kind == "results":
+            return results
+        is_marked = int(ident) in state.marked
+        if kind == "pressed":
+            return "true" if is_marked else "false"
+        return "0" if is_marked else "1"  # "helpful": what the toggle sends next
+
+    return page_cache.personalise(parts, lambda kind, cid: keep[kind](cid), value)
 
 
 @bp.route("/runden/<int:round_id>/code", methods=["GET", "POST"])
