@@ -131,3 +131,30 @@ def test_accept_language_on_a_first_visit(client):
     assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-US,en;q=0.8"}).get_data(as_text=True)
     assert '<html lang="de">' in client.get("/", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
     assert '<html lang="de">' in client.get("/").get_data(as_text=True)
+
+
+def test_a_sessions_csrf_token_is_signed_once_and_stays_valid(client, make_user, login):
+    make_user()
+    first = client.csrf_token()
+    assert client.csrf_token() == first  # kept per session token, not signed anew per page
+    login()
+    token = client.csrf_token()
+    response = client.post("/konto", data={"display_name": "Anna B", "language": "de", "csrf_token": token})
+    assert response.status_code != 400  # the token passed (without it: 400, see above)
+    assert client.post("/konto", data={"display_name": "Anna B", "language": "de"}).status_code == 400
+    other = client.application.test_client()  # another session never gets this token
+    page = other.get("/seite/impressum").get_data(as_text=True)
+    assert token not in page and first not in page
+
+
+def test_a_logged_in_session_cookie_slides_at_most_once_per_refresh_period(app, client, make_user, login):
+    make_user()
+    login()
+
+    def sets_cookie() -> bool:
+        return any(h.startswith("session=") for h in client.get("/konto").headers.getlist("Set-Cookie"))
+
+    sets_cookie()  # the first request after logging in stamps the session
+    assert not sets_cookie() and not sets_cookie()  # not re-signed on every response
+    app.config["SESSION_REFRESH_SECONDS"] = 0
+    assert sets_cookie()  # the period is over: the expiry slides forward

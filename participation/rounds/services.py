@@ -46,12 +46,17 @@ def utc_to_berlin(value: datetime) -> datetime:
 
 # --- queries -------------------------------------------------------------------------------
 
-def get_round(db: Session, round_id: int) -> Round | None:
-    # Pages show the version's number: load it with the round, in the same statement.
-    return db.get(Round, round_id, options=[joinedload(Round.version)])
-
-
+# Built once: every page of a round runs one of them (SQLAlchemy compiles each once per process).
 _ROUND_BY_ID = sa.select(Round).where(Round.id == sa.bindparam("round_id"))
+_ROUND_WITH_VERSION = _ROUND_BY_ID.options(joinedload(Round.version))
+
+
+def get_round(db: Session, round_id: int) -> Round | None:
+    """The round with its version (pages show the version's number), in one statement."""
+    found = db.identity_map.get(db.identity_key(Round, round_id))
+    if found is not None and "version" in found.__dict__:
+        return found  # type: ignore[return-value]
+    return db.execute(_ROUND_WITH_VERSION, {"round_id": round_id}).unique().scalar_one_or_none()
 
 
 def get_round_only(db: Session, round_id: int) -> Round | None:
