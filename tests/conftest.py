@@ -17,7 +17,12 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.orm import sessionmaker
 
 from participation import create_app
+from participation.accounts import passwords
 from participation.db import make_engine
+
+# The suite creates thousands of accounts: it hashes with scrypt at 1/32 of the production cost
+# (same code, N=2^10 instead of 2^15). test_accounts.py checks what production uses.
+passwords.HASH_METHOD = "scrypt:1024:8:1"
 
 pytest_plugins = ["tests.browser_support"]
 

@@ -305,3 +305,21 @@ def test_profile_requires_login_and_comes_back(client):
     response = client.get("/konto")
     assert response.status_code == 302
     assert "/login?next=%2Fkonto" in response.headers["Location"]
+
+
+def test_production_hashes_with_werkzeugs_scrypt_and_old_hashes_are_renewed_on_log_in(client, db, make_user,
+                                                                                      login, monkeypatch):
+    from werkzeug.security import generate_password_hash
+
+    from participation.accounts import passwords
+
+    assert passwords.PRODUCTION_HASH_METHOD == "scrypt"
+    assert passwords._dummy_hash("scrypt").startswith("scrypt:32768:8:1$")  # N=2^15, r=8, p=1
+    anna = make_user()
+    anna.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # an older kind
+    db.commit()
+    assert passwords.needs_rehash(anna.password_hash)
+    assert login().status_code == 302
+    db.refresh(anna)
+    assert not passwords.needs_rehash(anna.password_hash)
+    assert anna.password_hash.split("$")[0] == passwords._dummy_hash(passwords.HASH_METHOD).split("$")[0]

@@ -6,6 +6,8 @@ keyboard patterns) instead of composition rules, as NIST SP 800-63B recommends.
 
 from __future__ import annotations
 
+import functools
+
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -14,9 +16,22 @@ MIN_LENGTH = 10
 MAX_LENGTH = 128
 # zxcvbn score 0–4; 2 means roughly 10^6–10^8 guesses: refuses common and patterned choices.
 MIN_SCORE = 2
-HASH_METHOD = "scrypt"
-# Used to spend the same time on unknown accounts as on known ones.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=HASH_METHOD)
+# werkzeug's scrypt (N=2^15, r=8, p=1). The test suite lowers the cost (tests/conftest.py);
+# everything else keeps this.
+PRODUCTION_HASH_METHOD = "scrypt"
+HASH_METHOD = PRODUCTION_HASH_METHOD
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Used to spend the same time on unknown accounts as on known ones."""
+    return generate_password_hash("not-a-real-password", method=method)
+
+
+def needs_rehash(password_hash: str | None) -> bool:
+    """Made by another method or with other cost parameters than HASH_METHOD (e.g. an older
+    default): the hash is renewed at the next log-in."""
+    return (password_hash or "").split("$", 1)[0] != _dummy_hash(HASH_METHOD).split("$", 1)[0]
 
 
 def problem(password: str, related: list[str] | None = None) -> str | None:
@@ -40,6 +55,6 @@ def hash_password(password: str) -> str:
 
 def verify(password_hash: str | None, password: str) -> bool:
     if not password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(HASH_METHOD), password)
         return False
     return check_password_hash(password_hash, password)

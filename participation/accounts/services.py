@@ -117,7 +117,7 @@ def authenticate(db: Session, email: str, password: str) -> LoginResult:
     if not user.is_confirmed:
         return LoginResult(user, "unconfirmed")
     user.last_login_at = utcnow()
-    if passwords.HASH_METHOD not in (user.password_hash or "").split(":", 1)[0]:
+    if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)  # upgrade old hashes on log-in
     db.flush()
     return LoginResult(user, None)
