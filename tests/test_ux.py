@@ -286,9 +286,10 @@ def test_moderation_filter_offers_items_instead_of_a_key(moderator, db, frozen, 
     assert f'<option value="{ITEM}">' in text and 'type="text" id="filter-item"' not in text
 
 
-def test_reported_marks_cost_no_query_per_comment(client, db, engine, frozen, make_round, make_user, anna):
+def test_reported_marks_cost_no_query_per_comment(app, client, db, engine, frozen, make_round, make_user, anna):
     from .test_ratings import QueryCounter
 
+    app.config["PAGE_CACHE_SECONDS"] = 0  # every request renders its page: count the rendering's queries
     round_ = make_round()
     ids = add_comments(db, round_, make_user("bert@example.org", "Bert"), 20)
     page(client, round_.id)  # warm the per-process caches (round scope, results) first
