@@ -47,6 +47,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from .ratings import tallies
@@ -67,9 +68,22 @@ def _tables(objects) -> set[str]:
     return {getattr(type(obj), "__tablename__", "") for obj in objects}
 
 
+# Columns no page shows: a log-in (its time, a renewed hash) does not make pages stale.
+UNSHOWN = {"user_account": frozenset({"last_login_at", "password_hash", "session_token"})}
+
+
+def _shown_change(obj) -> bool:
+    unshown = UNSHOWN.get(getattr(type(obj), "__tablename__", ""))
+    if not unshown:
+        return True
+    state = sa_inspect(obj)
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in unshown)
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(db: Session, _context) -> None:
-    if _tables([*db.new, *db.dirty, *db.deleted]) - RATING_TABLES:
+    if (_tables([*db.new, *db.deleted]) - RATING_TABLES
+            or any(_shown_change(obj) for obj in db.dirty if _tables([obj]) - RATING_TABLES)):
         db.info[_CHANGED] = True
 
 

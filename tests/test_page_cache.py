@@ -167,3 +167,16 @@ def test_fast_timestamps_read_as_babel_writes_them(app, language):
             expected = format_datetime(moment, MINUTE_PATTERNS[language])
             assert local_datetime(moment) == expected
             assert local_datetime(moment.replace(tzinfo=None)) == expected  # SQLite gives naive UTC
+
+
+def test_a_log_in_keeps_the_pages_but_a_new_display_name_renews_them(app, client, db, make_user, login):
+    from participation import page_cache
+
+    anna = make_user()
+    db.commit()
+    before = page_cache.content_generation()
+    assert login().status_code == 302  # writes last_login_at: no page shows it
+    assert page_cache.content_generation() == before
+    anna.display_name = "Anna Neu"  # shown on every comment of hers
+    db.commit()
+    assert page_cache.content_generation() == before + 1
