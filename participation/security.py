@@ -51,7 +51,7 @@ class LimitedRequest(Request):
 
 
 class _CsrfTokens:
-    """Signed CSRF tokens by session token, at most ``MAX`` (least recently used go first)."""
+    """Signed CSRF tokens by session token, at most ``MAX`` (the oldest go first)."""
 
     MAX = 20_000
 
