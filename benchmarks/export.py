@@ -37,6 +37,7 @@ def fill(url: str, ratings: int) -> int:
     from participation.accounts.models import User
     from participation.cli import DEFAULT_STRATEGY, alembic_config
     from participation.comments.models import Comment
+    from participation.ratings import tallies
     from participation.ratings.models import Ballot, Rating
     from participation.rounds import services as rounds
     from participation.strategy.services import import_version, parse
@@ -88,6 +89,9 @@ def fill(url: str, ratings: int) -> int:
                  "created_at": now, "helpful_count": 0, "reply_count": 0, "report_count": 0}
                 for user_id in user_ids[:50]])
             session.commit()
+        # Written around the rating service: count them into the tallies, as a ballot import does.
+        tallies.rebuild(session, round_id)
+        session.commit()
         total = session.scalar(sa.select(sa.func.count()).select_from(Rating))
         print(f"filled {total} ratings of {people} participants in {time.perf_counter() - start:.1f} s", flush=True)
     app.extensions["db_engine"].dispose()

@@ -210,6 +210,58 @@ def test_ratings_channels_and_pseudonyms(app, db, filled):
     assert {r["participant"] for r in ratings if r["verified"]} == {here(people[1].id)}
 
 
+@pytest.mark.parametrize("variant", ["csv", "csv-excel"])
+@pytest.mark.parametrize("open_data", [False, True])
+def test_the_database_writes_the_same_csv_as_python(app, db, filled, variant, open_data):
+    """The big tables' CSV lines come from the database (``database_csv``): byte for byte what
+    the Python writer makes, for ballot codes that need quoting or look like formulas, and for
+    times on both sides of the changes to and from summer time."""
+    from participation.exports import database_csv, writers
+
+    round_, _other, _people = filled
+    items = scope_items(db, round_)
+    codes = ['semi;colon', 'com,ma', 'quo"te', "line\nbreak", "cr\rreturn", "=1+2", "-3", "ünï ⚠", "'quoted'"]
+    times = [datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+             datetime(2026, 10, 25, 0, 59, 59, tzinfo=UTC), datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
+             datetime(2025, 12, 31, 23, 30, tzinfo=UTC), datetime(2031, 7, 1, 12, tzinfo=UTC),
+             datetime(1999, 1, 1, tzinfo=UTC)]
+    for n, code in enumerate(codes):
+        ballot = Ballot(round_id=round_.id, code=code, channel="phone")
+        db.add(ballot)
+        db.flush()
+        when = times[n % len(times)]
+        db.add(Rating(round_id=round_.id, item_id=items[1].id, ballot_id=ballot.id, question="importance",
+                      value=n % 6, created_at=when, updated_at=when))
+    db.commit()
+    table = next(t for t in TABLES if t.name == "ratings")
+    with app.test_request_context():
+        ctx = ExportContext(db, round_, open_data)
+        assert database_csv.supports(table, ctx)
+        made = {}
+        for in_database in (True, False):
+            out = io.BytesIO()
+            writers.write_csv(table, ctx, out, variant, in_database=in_database)
+            made[in_database] = out.getvalue()
+    assert made[True] == made[False]
+    rows = _rows(list(csv.reader(io.StringIO(made[True].decode("utf-8-sig"), newline=""),
+                                 delimiter=";" if variant == "csv-excel" else ",")))
+    participant = "participant" if variant == "csv" else "Teilnehmende Person"
+    assert {f"ballot:{code}" for code in codes} <= {row[participant] for row in rows}
+    assert len(rows) == db.scalar(sa.select(sa.func.count()).select_from(Rating).where(Rating.round_id == round_.id))
+
+
+def test_summer_time_changes_are_those_of_the_zone():
+    from participation.exports.database_csv import transitions
+    from participation.exports.tables import BERLIN
+
+    starts, offsets = transitions()
+    assert "2026-03-29 01:00:00" in starts and "2026-10-25 01:00:00" in starts
+    for start, offset in zip(starts[1:], offsets[1:], strict=True):
+        moment = datetime.fromisoformat(start).replace(tzinfo=UTC)
+        assert moment.astimezone(BERLIN).utcoffset().total_seconds() == offset
+        assert (moment - timedelta(seconds=1)).astimezone(BERLIN).utcoffset().total_seconds() != offset
+
+
 # --- comments --------------------------------------------------------------------------------------
 
 def test_comment_rows_are_what_the_public_or_the_admin_sees(app, db, filled):
@@ -371,6 +423,39 @@ def test_small_district_cells_are_suppressed(app, db, filled):
     assert suppress({"a": 3, "b": 10, "c": 20}) == {"a": None, "b": None, "c": 20}  # a alone would show
     assert suppress({"a": 3, "b": 4, "c": 20}) == {"a": None, "b": None, "c": 20}
     assert suppress({"a": 5}) == {"a": 5}
+
+
+def test_district_counts_are_the_people_who_hold_ratings(app, db, filled, make_user):
+    """The districts table reads who rated from the tallies kept while rating; it must name the
+    same people as the rating rows, also after someone withdrew every rating."""
+    from participation.exports.tables import district_counts
+    from participation.ratings.services import rate
+
+    round_, _other, people = filled
+    items = scope_items(db, round_)
+    newcomer = make_user(email="newcomer@example.org", name="Newcomer")
+    newcomer.district = "ost"
+    stage, closes_at = round_.stage, round_.closes_at
+    round_.stage, round_.closes_at = "scheduled", datetime.now(UTC) + timedelta(days=1)  # open for a moment
+    with app.test_request_context(method="POST"):
+        rate(db, round_, items[0], newcomer, "agreement", 4)
+        for item in items[:4]:  # people[0] takes back every rating
+            for question in ("agreement", "importance"):
+                rate(db, round_, item, people[0], question, None)
+        round_.stage, round_.closes_at = stage, closes_at
+        db.commit()
+    from participation.accounts.models import User
+
+    rated = sa.select(Rating.user_id).where(Rating.round_id == round_.id)
+    expected = dict(db.execute(sa.select(User.district, sa.func.count()).where(User.id.in_(rated))
+                               .group_by(User.district)).all())
+    with_ballots = sa.select(Rating.ballot_id).where(Rating.round_id == round_.id)
+    for district, count in db.execute(sa.select(Ballot.district, sa.func.count())
+                                      .where(Ballot.id.in_(with_ballots)).group_by(Ballot.district)):
+        expected[district] = expected.get(district, 0) + count
+    counts = {district: count for district, count in district_counts(db, round_).items() if count}
+    assert counts == expected
+    assert counts == {"nord": 6 + 3, "ost": 1}
 
 
 # --- CLI ---------------------------------------------------------------------------------------------

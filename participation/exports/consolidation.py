@@ -20,7 +20,7 @@ from ..proposals.models import DECIDED, KINDS, OUTCOMES, PLACE_KINDS, STATES, Co
 from ..rounds.models import QUESTIONS
 from ..strategy.models import ITEM_KINDS, StrategyItem, StrategyVersion
 from ..versions.models import VersionChange
-from .tables import ITEM_KEY, Column, Table, plain, utc
+from .tables import ITEM_KEY, Column, Table, plain
 
 if TYPE_CHECKING:
     from .tables import ExportContext
@@ -176,7 +176,7 @@ PROPOSALS = Table(
                "Die öffentliche Begründung der Entscheidung.", "The public reason of the decision.",
                sql=lambda ctx: Proposal.decision_reason),
         Column("decided_at", "datetime", "Entschieden", "Decided at", "Wann entschieden wurde; leer, wenn offen.",
-               "When it was decided; empty while open.", sql=lambda ctx: utc(ctx, Proposal.decided_at)),
+               "When it was decided; empty while open.", sql=lambda ctx: Proposal.decided_at),
         Column("review_note", "string", "Hinweis der Prüfung", "Review note",
                "Was die Prüfung zu ändern bat (nur im Export der Verwaltung).",
                "What the review asked to change (only in the administration's export).",
@@ -184,7 +184,7 @@ PROPOSALS = Table(
         Column("snapshot_at", "datetime", "Zahlen vom", "Evidence at",
                "Wann die Bewertungszahlen eingefroren wurden (Einreichung zur Prüfung).",
                "When the rating figures were frozen (submission for review).",
-               sql=lambda ctx: utc(ctx, Proposal.snapshot_at)),
+               sql=lambda ctx: Proposal.snapshot_at),
         *_evidence_columns(),
     ),
     query=_proposals_query,

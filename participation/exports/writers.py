@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import IO, Any
 
+from . import database_csv
 from .tables import BERLIN, Column, ExportContext, Table, tables_for
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -63,17 +64,18 @@ def _iso(value: date) -> str:
     return value.isoformat()
 
 
+BOOLEANS = {"csv-excel": ("nein", "ja"), "csv": ("false", "true")}  # (false, true)
 CSV_FORMATS: dict[str, dict[str, Callable[[Any], Any] | None]] = {
     # Times come as ISO 8601 in UTC from the database (``tables.utc``): open data takes them as
     # they are. Booleans come as bool (PostgreSQL, SQLAlchemy) or 0/1 (SQLite's cursor): both
     # index a pair.
     "csv-excel": {
         "integer": None, "number": _excel_number, "string": defuse, "datetime": _excel_datetime,
-        "date": _iso, "boolean": ("nein", "ja").__getitem__,
+        "date": _iso, "boolean": BOOLEANS["csv-excel"].__getitem__,
     },
     "csv": {
         "integer": None, "number": repr, "string": defuse, "datetime": None, "date": _iso,
-        "boolean": ("false", "true").__getitem__,
+        "boolean": BOOLEANS["csv"].__getitem__,
     },
     "json": {
         "integer": None, "number": None, "string": None, "datetime": None, "date": _iso,
@@ -103,15 +105,23 @@ def _converted_batches(table: Table, ctx: ExportContext, variant: str) -> tuple[
     return columns, table.batches(ctx, dict(plan))
 
 
-def write_csv(table: Table, ctx: ExportContext, out: IO[bytes], variant: str) -> None:
+def write_csv(table: Table, ctx: ExportContext, out: IO[bytes], variant: str, in_database: bool = True) -> None:
     """A batch of rows at a time: ``csv.writer`` fills a text buffer, which is encoded and
-    written at once (a text stream would encode row by row)."""
+    written at once (a text stream would encode row by row). The big tables' lines are made by
+    the database (``database_csv``) unless ``in_database`` is false."""
     buffer = io.StringIO()
+    separator = ";" if variant == "csv-excel" else ","
     if variant == "csv-excel":
         buffer.write("\ufeff")
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    else:
-        writer = csv.writer(buffer, delimiter=",", lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    if in_database and database_csv.supports(table, ctx):
+        writer.writerow(header(table.columns_for(ctx), variant))
+        out.write(buffer.getvalue().encode())
+        for text in database_csv.lines(table, ctx, separator=separator, booleans=BOOLEANS[variant],
+                                       local_times=variant == "csv-excel", guard=needs_guard,
+                                       formula_starts=FORMULA_STARTS):
+            out.write(text.encode())
+        return
     columns, batches = _converted_batches(table, ctx, variant)
     writer.writerow(header(columns, variant))
     for batch in batches:
