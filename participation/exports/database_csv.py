@@ -22,7 +22,8 @@ from __future__ import annotations
 import functools
 import operator
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
@@ -46,40 +47,42 @@ def supports(table: Table, ctx: ExportContext) -> bool:
     return True
 
 
-def lines(table: Table, ctx: ExportContext, *, separator: str, booleans: tuple[str, str], local_times: bool,
-          guard: Callable[[Column], bool], formula_starts: Sequence[str]) -> Iterator[str]:
-    """The table's rows as CSV text, a batch of lines (each ending in CRLF) at a time.
+@dataclass(frozen=True)
+class Style:
+    """How a CSV variant writes values (see ``writers.write_csv``)."""
 
-    ``booleans`` is the (false, true) pair; ``local_times`` writes times in Europe/Berlin as
-    ``YYYY-MM-DD HH:MM:SS``; ``guard(column)`` says whether a text column could start like a
-    formula (one of ``formula_starts``)."""
+    separator: str
+    booleans: tuple[str, str]  # (false, true)
+    local_times: bool  # times in Europe/Berlin as ``YYYY-MM-DD HH:MM:SS``, else ISO 8601 in UTC
+    guard: Callable[[Column], bool]  # could a value of this text column start like a formula?
+    formula_starts: tuple[str, ...]
+
+
+def lines(table: Table, ctx: ExportContext, style: Style) -> Iterator[str]:
+    """The table's rows as CSV text, a batch of lines (each ending in CRLF) at a time."""
     connection = ctx.db.connection()
     postgresql = connection.dialect.name == "postgresql"
     columns = table.columns_for(ctx)
     expressions = [column.sql(ctx) for column in columns]
     maps: list[sa.Table] = []
     joins: list[tuple[sa.Table, sa.ColumnElement]] = []
-    for i, column in enumerate(columns):
-        if column.convert is not None:
-            key = expressions[i]
-            mapping, none_value = _mapping(ctx, table, column, key, f"export_map_{table.name}_{i}", postgresql)
-            maps.append(mapping)
-            joins.append((mapping, mapping.c.k == key))
-            value = mapping.c.v
-            if none_value is not None:
-                value = sa.case((key.is_(None), sa.literal(none_value, sa.Text)), else_=value)
-            expressions[i] = value
     try:
-        parts: list[sa.ColumnElement] = []
-        for column, expression in zip(columns, expressions, strict=True):
-            text = _text(ctx, column, expression, postgresql, separator, booleans, local_times,
-                         formula_starts if guard(column) else ())
-            parts.append(sa.func.coalesce(text, sa.literal("", sa.Text)))
+        for i, column in enumerate(columns):
+            if column.convert is not None:
+                key = expressions[i]
+                mapping, none_value = _mapping(ctx, table, column, key, f"export_map_{table.name}_{i}", postgresql)
+                maps.append(mapping)
+                joins.append((mapping, mapping.c.k == key))
+                value = mapping.c.v
+                if none_value is not None:
+                    value = sa.case((key.is_(None), sa.literal(none_value, sa.Text)), else_=value)
+                expressions[i] = value
         pieces: list[sa.ColumnElement] = []
-        for i, part in enumerate(parts):
-            if i:
-                pieces.append(sa.literal(separator, sa.Text))
-            pieces.append(part)
+        for column, expression in zip(columns, expressions, strict=True):
+            if pieces:
+                pieces.append(sa.literal(style.separator, sa.Text))
+            text = _text(ctx, column, expression, postgresql, style)
+            pieces.append(sa.func.coalesce(text, sa.literal("", sa.Text)))
         pieces.append(sa.literal("\r\n", sa.Text))
         line = functools.reduce(operator.add, pieces)
         statement = table.query(ctx, [line.label("line")])
@@ -124,20 +127,21 @@ def _contains(postgresql: bool, text: sa.ColumnElement, character: str) -> sa.Co
     return found > 0
 
 
-def _text(ctx: ExportContext, column: Column, value: sa.ColumnElement, postgresql: bool, separator: str, booleans: tuple[str, str],
-          local_times: bool, formula_starts: Sequence[str]) -> sa.ColumnElement:
+def _text(ctx: ExportContext, column: Column, value: sa.ColumnElement, postgresql: bool,
+          style: Style) -> sa.ColumnElement:
     """The column's value as its CSV field (NULL stays NULL)."""
     if column.type == "integer":
         return sa.cast(value, sa.Text)
     if column.type == "boolean":
-        return sa.case((value, sa.literal(booleans[1], sa.Text)), (sa.not_(value), sa.literal(booleans[0], sa.Text)))
+        false, true = (sa.literal(word, sa.Text) for word in style.booleans)
+        return sa.case((value, true), (sa.not_(value), false))
     if column.type == "datetime":
-        return _local_time(value, postgresql) if local_times else utc(ctx, value)
+        return _local_time(value, postgresql) if style.local_times else utc(ctx, value)
     text = sa.type_coerce(value, sa.Text)
-    if formula_starts:
-        text = sa.case((sa.func.substr(text, 1, 1).in_(formula_starts), sa.literal("'", sa.Text) + text),
+    if style.guard(column):
+        text = sa.case((sa.func.substr(text, 1, 1).in_(style.formula_starts), sa.literal("'", sa.Text) + text),
                        else_=text)
-    specials = (separator, *QUOTE_WHEN)
+    specials = (style.separator, *QUOTE_WHEN)
     if column.values is None or any(s in str(v) for v in column.values for s in specials):
         quoted = sa.literal('"', sa.Text) + sa.func.replace(text, '"', '""') + sa.literal('"', sa.Text)
         text = sa.case((sa.or_(*(_contains(postgresql, text, s) for s in specials)), quoted), else_=text)

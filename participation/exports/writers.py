@@ -117,9 +117,9 @@ def write_csv(table: Table, ctx: ExportContext, out: IO[bytes], variant: str, in
     if in_database and database_csv.supports(table, ctx):
         writer.writerow(header(table.columns_for(ctx), variant))
         out.write(buffer.getvalue().encode())
-        for text in database_csv.lines(table, ctx, separator=separator, booleans=BOOLEANS[variant],
-                                       local_times=variant == "csv-excel", guard=needs_guard,
-                                       formula_starts=FORMULA_STARTS):
+        style = database_csv.Style(separator, BOOLEANS[variant], local_times=variant == "csv-excel",
+                                   guard=needs_guard, formula_starts=FORMULA_STARTS)
+        for text in database_csv.lines(table, ctx, style):
             out.write(text.encode())
         return
     columns, batches = _converted_batches(table, ctx, variant)
