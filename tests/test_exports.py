@@ -565,6 +565,29 @@ def test_report_has_the_visibility_of_the_results(client, db, frozen, filled, ma
     assert client.get(f"/runden/{draft.id}/bericht").status_code == 404
 
 
+def test_visitors_share_one_rendering_of_the_report(app, db, engine, filled):
+    """The report reads every rating: visitors get it rendered once per change."""
+    round_, _other, _people = filled
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        first = app.test_client().get(f"/runden/{round_.id}/bericht")
+        assert first.status_code == 200 and statements
+        statements.clear()
+        second = app.test_client().get(f"/runden/{round_.id}/bericht")
+        assert second.status_code == 200 and statements == []
+        round_.title_de = "Neuer Titel der Runde"
+        db.commit()
+        third = app.test_client().get(f"/runden/{round_.id}/bericht").get_data(as_text=True)
+        assert "Neuer Titel der Runde" in third and statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
 # --- permissions (the matrix of tests/test_permissions.py) --------------------------------------------
 
 @pytest.mark.parametrize("results", ["live", "after_close"])

@@ -147,6 +147,18 @@ def test_a_sessions_csrf_token_is_signed_once_and_stays_valid(client, make_user,
     assert token not in page and first not in page
 
 
+def test_logging_in_gives_a_new_csrf_token(client, make_user, login):
+    """A token seen before logging in (a shared computer, a saved page) is no key to the account."""
+    make_user()
+    before = client.csrf_token()
+    login()
+    after = client.csrf_token()
+    assert after != before
+    form = {"display_name": "Anna B", "language": "de"}
+    assert client.post("/konto", data=form | {"csrf_token": before}).status_code == 400
+    assert client.post("/konto", data=form | {"csrf_token": after}).status_code != 400
+
+
 def test_a_logged_in_session_cookie_slides_at_most_once_per_refresh_period(app, client, make_user, login):
     make_user()
     login()

@@ -11,6 +11,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -52,7 +53,11 @@ def init_login(app: Flask) -> None:
 
 
 def _start_session(user, remember: bool = False) -> None:
-    """Log in; the session lasts PARTICIPATION_SESSION_LIFETIME_HOURS."""
+    """Log in; the session lasts PARTICIPATION_SESSION_LIFETIME_HOURS. The CSRF token of the
+    visit before is dropped: whoever may have seen it (a shared computer, a page saved before
+    logging in) cannot use it for the account; the next page gets a new one."""
+    http_session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     http_session.permanent = True
     login_user(user, remember=remember)
 
