@@ -26,7 +26,8 @@ drawn when the process starts, so text that people write can never pose as one (
 anyway, and NUL is refused in input).
 
 The entries live in ``app.extensions`` (one cache per app, so tests never share one), at most
-``MAX_ENTRIES`` of them (least recently used go first), so odd query strings cannot fill memory.
+``MAX_ENTRIES`` of them and ``MAX_CHARACTERS`` of text (least recently used go first), so odd query
+strings cannot fill memory, nor big pages (a report of 600 KB) kept for generations that are gone.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from sqlalchemy.orm import Session
 from .ratings import tallies
 
 MAX_ENTRIES = 2000
+MAX_CHARACTERS = 64_000_000  # per process: about 64 MB of mostly ASCII HTML
 PLACEHOLDER = "\x00csrf-token\x00"
 # Tables whose changes never show on a page except through the results (tallies.generation).
 RATING_TABLES = frozenset({"rating", "rating_tally", "participation_tally", "round_participant", "ballot"})
@@ -111,8 +113,17 @@ def _seconds() -> float:
     return float(current_app.config.get("PAGE_CACHE_SECONDS", 5))
 
 
-def _store() -> OrderedDict:
-    return current_app.extensions.setdefault("participation_page_cache", OrderedDict())
+class _Store(OrderedDict):
+    """Entries in order of use, with the length of the text each holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: dict[tuple, int] = {}
+        self.characters = 0
+
+
+def _store() -> _Store:
+    return current_app.extensions.setdefault("participation_page_cache", _Store())
 
 
 def visitor_page(round_id: int, render: Callable[[], str]) -> str:
@@ -139,10 +150,7 @@ def visitor_page(round_id: int, render: Callable[[], str]) -> str:
     kept = html.replace(token, PLACEHOLDER)
     etag = hashlib.blake2b(kept.encode(), digest_size=16).hexdigest()
     validators = (etag, formatdate(time.time(), usegmt=True))
-    store[key] = (now + seconds, kept, *validators)
-    store.move_to_end(key)
-    while len(store) > MAX_ENTRIES:
-        store.popitem(last=False)
+    _keep(store, key, (now + seconds, kept, *validators), len(kept))
     g.page_cache_validators = validators
     return html
 
@@ -207,11 +215,23 @@ def _compile(html: str) -> Ops:
     return ops
 
 
-def _keep(store: OrderedDict, key: tuple, entry: tuple) -> None:
+def _keep(store: _Store, key: tuple, entry: tuple, characters: int) -> None:
+    """Keep ``entry``; drop the least recently used beyond ``MAX_ENTRIES`` or ``MAX_CHARACTERS``.
+    Threads of a worker share the store: each step is atomic under the GIL, and the count is
+    started afresh whenever the store runs empty, so a race can only make it approximate."""
+    store.characters += characters - store.sizes.get(key, 0)
     store[key] = entry
+    store.sizes[key] = characters
     store.move_to_end(key)
-    while len(store) > MAX_ENTRIES:
-        store.popitem(last=False)
+    while store and (len(store) > MAX_ENTRIES or store.characters > MAX_CHARACTERS):
+        try:
+            old, _entry = store.popitem(last=False)
+        except KeyError:  # emptied by another thread meanwhile
+            break
+        store.characters -= store.sizes.pop(old, 0)
+    if not store:
+        store.sizes.clear()
+        store.characters = 0
 
 
 def shared_page(key: tuple[Hashable, ...], round_id: int, render: Callable[[], tuple[str, Any]]) -> tuple[Ops, Any]:
@@ -239,7 +259,7 @@ def shared_page(key: tuple[Hashable, ...], round_id: int, render: Callable[[], t
         _rendering.discard(full_key)
     ops = _compile(html.replace(generate_csrf(), _marker("csrf")))
     if seconds:
-        _keep(store, full_key, (now + seconds, ops, facts))
+        _keep(store, full_key, (now + seconds, ops, facts), sum(len(op) for op in ops if isinstance(op, str)))
     return ops, facts
 
 
@@ -256,7 +276,7 @@ def fragment(key: tuple[Hashable, ...], render: Callable[[], str]) -> str:
     else:
         kept = render().replace(generate_csrf(), _marker("csrf"))
         if _seconds():
-            _keep(store, full_key, (now + _seconds(), kept))
+            _keep(store, full_key, (now + _seconds(), kept), len(kept))
     return kept.replace(_marker("csrf"), generate_csrf())
 
 

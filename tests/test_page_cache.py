@@ -180,3 +180,24 @@ def test_a_log_in_keeps_the_pages_but_a_new_display_name_renews_them(app, client
     anna.display_name = "Anna Neu"  # shown on every comment of hers
     db.commit()
     assert page_cache.content_generation() == before + 1
+
+
+def test_the_cache_keeps_at_most_its_budget_of_text(app, frozen, make_round, monkeypatch, statements):
+    """Pages of generations that are gone are dropped by size too, not only by number."""
+    from participation import page_cache
+
+    round_ = make_round(results="live")
+    visitor = browser(app)
+    first = visit(visitor, round_)
+    store = app.extensions["participation_page_cache"]
+    assert store.characters >= len(first) * 0.9
+    monkeypatch.setattr(page_cache, "MAX_CHARACTERS", int(len(first) * 1.5))
+    for query in ("?a=1", "?a=2", "?a=3"):
+        visit(visitor, round_, query)
+        assert store.characters <= page_cache.MAX_CHARACTERS
+        assert store.characters == sum(store.sizes.values()) and set(store.sizes) == set(store)
+    statements.clear()
+    visit(visitor, round_, "?a=3")  # the newest is kept ...
+    assert statements == []
+    visit(visitor, round_)  # ... the oldest was dropped
+    assert statements

@@ -93,7 +93,10 @@ def lines(table: Table, ctx: ExportContext, style: Style) -> Iterator[str]:
             yield "".join(map(first, block))
     finally:
         for mapping in maps:
-            mapping.drop(connection)
+            try:
+                mapping.drop(connection)
+            except sa.exc.DBAPIError:  # after a failed statement: the rollback removes them
+                break
 
 
 def _mapping(ctx: ExportContext, table: Table, column: Column, key: sa.ColumnElement, name: str,
@@ -107,6 +110,7 @@ def _mapping(ctx: ExportContext, table: Table, column: Column, key: sa.ColumnEle
     options = {"postgresql_on_commit": "DROP"} if postgresql else {"sqlite_with_rowid": False}
     mapping = sa.Table(name, sa.MetaData(), sa.Column("k", key.type, primary_key=True), sa.Column("v", sa.Text),
                        prefixes=["TEMPORARY"], **options)
+    mapping.drop(connection, checkfirst=True)  # left by an export whose file was not finished
     mapping.create(connection)
     none_value = None
     rows = []
