@@ -566,8 +566,10 @@ def test_report_has_the_visibility_of_the_results(client, db, frozen, filled, ma
 
 
 def test_visitors_share_one_rendering_of_the_report(app, db, engine, filled):
-    """The report reads every rating: visitors get it rendered once per change."""
-    round_, _other, _people = filled
+    """The report reads every rating: it is rendered once per change."""
+    from .conftest import PASSWORD, Client
+
+    round_, _other, people = filled
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_rest):
@@ -584,6 +586,15 @@ def test_visitors_share_one_rendering_of_the_report(app, db, engine, filled):
         db.commit()
         third = app.test_client().get(f"/runden/{round_.id}/bericht").get_data(as_text=True)
         assert "Neuer Titel der Runde" in third and statements
+        # Logged-in people get the page rendered for them (their navigation), the report's body
+        # from the cache: none of its statements runs again.
+        resident = Client(app.test_client())
+        assert resident.submit("/login", {"email": people[0].email, "password": PASSWORD}).status_code == 302
+        assert resident.get(f"/runden/{round_.id}/bericht").status_code == 200
+        statements.clear()
+        page = resident.get(f"/runden/{round_.id}/bericht").get_data(as_text=True)
+        assert "Neuer Titel der Runde" in page and "Abmelden" in page
+        assert statements and not [s for s in statements if "rating" in s or "comment" in s], statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
 

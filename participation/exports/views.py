@@ -12,11 +12,12 @@ import tempfile
 from flask import Blueprint, abort, make_response, render_template, request, send_file
 from flask_babel import format_date, get_locale
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from .. import db, page_cache, permissions
 from ..db import utcnow
 from ..extensions import limiter
-from ..ratings import scales
+from ..ratings import scales, tallies
 from ..results.services import QuestionResult, participant_count, round_results
 from ..rounds.models import Round
 from ..rounds.services import get_round, scope_items
@@ -96,7 +97,9 @@ def open_data_download(round_id: int, fmt: str):
 @bp.get("/runden/<int:round_id>/bericht")
 def report(round_id: int):
     """The printable report. It reads every rating of the round (participation per day), about
-    0.7 s for a million: visitors share one rendering per change (``page_cache``)."""
+    0.7 s for a million, and is the same for everyone who may see it: its body is rendered once
+    per change (``page_cache.fragment``, keyed on the round's tallies), and visitors share the
+    whole page."""
     return page_cache.visitor_page(round_id, lambda: _report(round_id))
 
 
@@ -104,6 +107,12 @@ def _report(round_id: int) -> str:
     round_ = _round_or_404(round_id)
     if not permissions.can_see_results(current_user, round_):
         abort(make_response(render_template("rounds/results_hidden.html", round=round_), 403))
+    body = page_cache.fragment(("report", round_.id, tallies.generation(round_.id)), lambda: _report_body(round_))
+    # The body is our template's output (everything in it escaped there), kept as text.
+    return render_template("exports/report.html", round=round_, body=Markup(body))  # noqa: S704
+
+
+def _report_body(round_: Round) -> str:
     session = db.session()
     items = scope_items(session, round_)
     found = {"all": round_results(session, round_), "verified": round_results(session, round_, verified_only=True)}
@@ -118,7 +127,7 @@ def _report(round_id: int) -> str:
         entry[mode] = {"ratings": ratings, "new": new}
         entry["total"] += total
     return render_template(
-        "exports/report.html", round=round_, items=items, results=results, intervals=intervals, scales=scales,
+        "exports/_report_body.html", round=round_, items=items, results=results, intervals=intervals, scales=scales,
         participants=participant_count(session, round_),
         verified_participants=participant_count(session, round_, verified_only=True),
         days=list(days.values()),
