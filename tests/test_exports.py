@@ -250,6 +250,21 @@ def test_the_database_writes_the_same_csv_as_python(app, db, filled, variant, op
     assert len(rows) == db.scalar(sa.select(sa.func.count()).select_from(Rating).where(Rating.round_id == round_.id))
 
 
+def test_a_table_left_by_an_unfinished_export_is_no_obstacle(app, db, filled):
+    from participation.exports import writers
+
+    round_, _other, _people = filled
+    table = next(t for t in TABLES if t.name == "ratings")
+    with app.test_request_context():
+        ctx = ExportContext(db, round_, True)
+        db.connection().exec_driver_sql("CREATE TEMPORARY TABLE export_map_ratings_0 (k TEXT, v TEXT)")
+        made = [io.BytesIO(), io.BytesIO()]
+        writers.write_csv(table, ctx, made[0], "csv")
+        writers.write_csv(table, ctx, made[1], "csv", in_database=False)
+    assert made[0].getvalue() == made[1].getvalue() and made[0].getvalue().count(b"\r\n") > 30
+    db.rollback()
+
+
 def test_summer_time_changes_are_those_of_the_zone():
     from participation.exports.database_csv import transitions
     from participation.exports.tables import BERLIN
@@ -336,6 +351,23 @@ def test_formula_like_text_stays_text_in_xlsx(app, db, filled):
         assert mean.value is None or (isinstance(mean.value, int | float) and mean.number_format == "0.00")
     assert results.freeze_panes == "A2"
     assert results.auto_filter.ref.startswith("A1:")
+
+
+def test_a_table_longer_than_a_sheet_goes_on_in_the_next(app, db, filled, monkeypatch):
+    """Excel takes 1,048,576 rows a sheet: the rest of a table follows on "<title> (2)" and so on."""
+    from participation.exports import writers
+
+    round_, _other, _people = filled
+    monkeypatch.setattr(writers, "XLSX_ROWS_PER_SHEET", 20)
+    book = openpyxl.load_workbook(io.BytesIO(_export(app, db, round_, "xlsx", False)))
+    parts = [name for name in book.sheetnames if name.startswith("Bewertungen")]
+    stored = db.scalar(sa.select(sa.func.count()).select_from(Rating).where(Rating.round_id == round_.id))
+    assert parts == ["Bewertungen"] + [f"Bewertungen ({n})" for n in range(2, len(parts) + 1)]
+    assert len(parts) == -(-stored // 20)
+    heads = {tuple(cell.value for cell in book[name][1]) for name in parts}
+    assert len(heads) == 1 and "Zeitpunkt" in next(iter(heads))
+    assert sum(book[name].max_row - 1 for name in parts) == stored
+    assert all(book[name].auto_filter.ref.startswith("A1:") and book[name].freeze_panes == "A2" for name in parts)
 
 
 # --- every column described --------------------------------------------------------------------------

@@ -110,7 +110,8 @@ def _mapping(ctx: ExportContext, table: Table, column: Column, key: sa.ColumnEle
     options = {"postgresql_on_commit": "DROP"} if postgresql else {"sqlite_with_rowid": False}
     mapping = sa.Table(name, sa.MetaData(), sa.Column("k", key.type, primary_key=True), sa.Column("v", sa.Text),
                        prefixes=["TEMPORARY"], **options)
-    mapping.drop(connection, checkfirst=True)  # left by an export whose file was not finished
+    # Left by an export whose file was not finished? (Only ever the temporary schema's table.)
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {'pg_temp' if postgresql else 'temp'}.{name}")
     mapping.create(connection)
     none_value = None
     rows = []
