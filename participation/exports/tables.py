@@ -3,9 +3,10 @@ title and description) and where its rows come from. Every format is written fro
 
 A table is either a SQL table — its columns carry their SQL expression, and ``query`` wraps them
 in FROM, WHERE and ORDER BY — or a computed one (``generate`` yields small aggregate rows). Rows
-are streamed in batches (a server-side cursor on PostgreSQL), never a whole table; the big
-``ratings`` table is read straight from the DB-API cursor (``raw``), its times formatted as text
-by the database and its pseudonyms remembered per participant.
+are streamed in batches (a server-side cursor on PostgreSQL), never a whole table; times are read
+as ISO 8601 text made by the database (``utc``). The big ``ratings`` table is read straight from
+the DB-API cursor (``raw``), and for CSV the database writes its lines itself (``database_csv``,
+from these same definitions).
 
 Adding a table or a column is one definition:
 
