@@ -132,6 +132,18 @@ def test_admin_creates_a_round_with_a_narrowed_checklist(client, db, admin, vers
     assert (round_.asks_importance, round_.results_visibility, round_.participation) == (True, "live", "codes")
 
 
+@pytest.mark.parametrize("title", ["Runde\x0bZwei", "Runde\x1b[31m", "Runde \u202eowT"])
+def test_a_title_with_control_characters_is_refused_next_to_the_field(client, db, admin, version, items, title):
+    """Pasted from a word processor (a vertical tab is Word's manual line break), an escape, a
+    direction override: refused with the message every text field gives, nothing stored."""
+    before = db.scalar(sa.select(sa.func.count()).select_from(Round))
+    response = client.submit("/verwaltung/runden/neu", round_form(version, items, title_de=title))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "invisible control characters" in html or "change the writing direction" in html
+    assert db.scalar(sa.select(sa.func.count()).select_from(Round)) == before
+
+
 def test_summer_time_is_two_hours_ahead_of_utc(client, db, admin, version, items):
     response = client.submit("/verwaltung/runden/neu", round_form(
         version, items, opens="2027-06-01T09:00", closes="2027-07-01T18:30"))

@@ -224,7 +224,8 @@ def test_the_database_writes_the_same_csv_as_python(app, db, filled, variant, op
     times = [datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
              datetime(2026, 10, 25, 0, 59, 59, tzinfo=UTC), datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
              datetime(2025, 12, 31, 23, 30, tzinfo=UTC), datetime(2031, 7, 1, 12, tzinfo=UTC),
-             datetime(1999, 1, 1, tzinfo=UTC)]
+             datetime(1999, 1, 1, tzinfo=UTC), datetime(2026, 10, 25, 0, 59, 59, 999_700, tzinfo=UTC),
+             datetime(2026, 11, 2, 22, 59, 59, 999_999, tzinfo=UTC)]  # fractions are cut, never rounded
     for n, code in enumerate(codes):
         ballot = Ballot(round_id=round_.id, code=code, channel="phone")
         db.add(ballot)
@@ -351,6 +352,17 @@ def test_formula_like_text_stays_text_in_xlsx(app, db, filled):
         assert mean.value is None or (isinstance(mean.value, int | float) and mean.number_format == "0.00")
     assert results.freeze_panes == "A2"
     assert results.auto_filter.ref.startswith("A1:")
+
+
+def test_a_control_character_stored_earlier_does_not_break_the_workbook(app, db, filled):
+    """Text stored before the forms refused control characters (or by hand) reaches every sheet,
+    the Info sheet included, without what XML cannot hold."""
+    round_, _other, _people = filled
+    round_.title_de = "Runde\x0bZwei\x1b"
+    db.commit()
+    book = openpyxl.load_workbook(io.BytesIO(_export(app, db, round_, "xlsx", False)))
+    info = {row[0].value: row[1].value for row in book["Info"].iter_rows(min_row=2)}
+    assert info["Titel"] == "RundeZwei"
 
 
 def test_a_table_longer_than_a_sheet_goes_on_in_the_next(app, db, filled, monkeypatch):
@@ -520,6 +532,48 @@ def test_cli_refuses_unknown_round_format_and_unpublished_open_data(app, db, fro
     assert not target.exists()
     result = runner.invoke(args=["export", str(closed.id), "--format", "csv", "--output", str(target)])
     assert result.exit_code == 0 and target.exists()
+
+
+def test_cli_writes_through_links_into_pipes_and_says_what_went_wrong(app, db, filled, tmp_path):
+    """Odd outputs: no traceback, never a device or pipe replaced by a file, no half-written file."""
+    import os
+    import threading
+
+    round_, _other, _people = filled
+    runner = app.test_cli_runner()
+
+    def export(output, *extra):
+        return runner.invoke(args=["export", str(round_.id), "--format", "csv", "--output", str(output), *extra])
+
+    real = tmp_path / "shared" / "real.zip"
+    real.parent.mkdir()
+    link = tmp_path / "link.zip"
+    link.symlink_to(real)
+    assert export(link).exit_code == 0
+    assert link.is_symlink() and zipfile.is_zipfile(real)
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real.zip"]  # no temporary file left
+
+    fifo = tmp_path / "pipe.zip"
+    os.mkfifo(fifo)
+    received = bytearray()
+    reader = threading.Thread(target=lambda: received.extend(fifo.read_bytes()))
+    reader.start()
+    assert export(fifo).exit_code == 0
+    reader.join(10)
+    assert fifo.is_fifo() and zipfile.is_zipfile(io.BytesIO(bytes(received)))
+
+    (tmp_path / "blocked.zip.part").mkdir()  # a name an earlier version used for its partial file
+    assert export(tmp_path / "blocked.zip").exit_code == 0
+    long_name = tmp_path / ("a" * 250 + ".zip")
+    assert export(long_name).exit_code == 0 and long_name.exists()
+    for output, message in ((tmp_path / "missing" / "x.zip", "cannot write"), ("", "needs a file name")):
+        result = export(output)
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    for round_id in ("2147483648", "0", "-1", str(2**70)):
+        result = runner.invoke(args=["export", "--format", "csv", "--output", str(tmp_path / "x.zip"), "--",
+                                     round_id])
+        assert result.exit_code == 1 and "there is no round" in result.output, result.output
+    assert not (tmp_path / "x.zip").exists()
 
 
 def _get(client, url):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, StopValidation, ValidationError
 
+from ..forms import Form
 from ..templating import AGE_BRACKET_LABELS, DISTRICT_LABELS
 from ..text import TextError, clean_display_name
 from . import passwords
@@ -41,7 +41,7 @@ def email_field(label=None) -> EmailField:
 class DisplayName:
     """The shared text rules plus look-alikes and reserved names (``form.staff`` may use those)."""
 
-    def __call__(self, form: FlaskForm, field: StringField) -> None:
+    def __call__(self, form: Form, field: StringField) -> None:
         try:
             field.data = clean_display_name(
                 field.data or "", staff=getattr(form, "staff", False), site_name=current_app.config["SITE_NAME"]
@@ -65,7 +65,7 @@ def display_name_field() -> StringField:
 class NewPassword:
     """Length and guessability, with the other fields of the form as context."""
 
-    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+    def __call__(self, form: Form, field: PasswordField) -> None:
         related = [getattr(form, name).data for name in ("email", "display_name") if hasattr(form, name)]
         # Change and reset forms ask only for the password: the view names the account's own data.
         related += getattr(form, "account_inputs", [])
@@ -81,7 +81,7 @@ def new_password_field(label=None) -> PasswordField:
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     email = email_field()
     display_name = display_name_field()
     password = new_password_field()
@@ -92,7 +92,7 @@ class RegisterForm(FlaskForm):
     next = HiddenField()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = email_field()
     password = PasswordField(
         _l("Password"), validators=[InputRequired(message=_l("Please enter your password."))]
@@ -101,17 +101,17 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     """Forgotten password and a new confirmation link ask only for the address."""
 
     email = email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = new_password_field(_l("New password"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = display_name_field()
     language = SelectField(
         _l("Language"),
@@ -136,7 +136,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[InputRequired(message=_l("Please enter your current password."))],
@@ -144,7 +144,7 @@ class ChangePasswordForm(FlaskForm):
     password = new_password_field(_l("New password"))
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField(
         _l("Your password"),
         validators=[InputRequired(message=_l("Please enter your password to confirm."))],

@@ -7,7 +7,6 @@ view converts them with ``berlin_to_utc`` before they reach the services.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -31,6 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
 from ..rounds.services import berlin_to_utc
 
 TITLE_MAX = 200
@@ -90,7 +90,7 @@ def berlin_field(label) -> DateTimeLocalField:
     )
 
 
-class RoundForm(FlaskForm):
+class RoundForm(Form):
     version = SelectField(_l("Strategy version"), coerce=int, validate_choice=True)
     title_de = StringField(
         _l("Title (German)"),
@@ -167,7 +167,7 @@ class RoundForm(FlaskForm):
             raise ValidationError(_l("Some chosen items do not belong to this strategy version."))
 
 
-class AdvanceForm(FlaskForm):
+class AdvanceForm(Form):
     """The next step; ``state`` is what the admin saw, so a double click cannot skip a step."""
 
     state = HiddenField()
@@ -181,13 +181,13 @@ class AdvanceForm(FlaskForm):
     confirmed = HiddenField()
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     """A later closing time for an open round."""
 
     closes = berlin_field(_l("New closing time"))
 
 
-class CodesForm(FlaskForm):
+class CodesForm(Form):
     count = IntegerField(
         _l("Number of new codes"),
         default=100,

@@ -24,9 +24,11 @@ from ..rounds.models import STATES as ROUND_STATES
 from ..strategy.models import ITEM_KINDS, VERSION_STATES
 
 ID_MAX = 2**63 - 1  # the largest id the database driver can look up
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000
-# The same code and message as a form field with a NUL (``participation.text``).
-NUL_REFUSED = ("control_characters", _l("The text contains invisible control characters. Please remove them."))
+# No NUL (PostgreSQL text cannot hold U+0000) and no other control character but tab and line
+# breaks: the rule of ``participation.text`` for every text a JSON body brings.
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+# The same code and message as a form field with a control character (``participation.text``).
+CONTROL_REFUSED = ("control_characters", _l("The text contains invisible control characters. Please remove them."))
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -282,7 +284,7 @@ class CommentPage(Answer):
 
 
 class CommentInput(Input):
-    body: str = Field(min_length=1, max_length=BODY_MAX, pattern=NO_NUL,
+    body: str = Field(min_length=1, max_length=BODY_MAX, pattern=PLAIN_TEXT,
                       description="Markdown subset: paragraphs, emphasis, lists, links.")
     stance: Literal[STANCES]
     # Unbounded: an id that cannot exist is answered like one that does not (404 parent_not_found).
@@ -291,7 +293,7 @@ class CommentInput(Input):
     value_errors: ClassVar = {
         "body": ("empty_body", _l("Please write something.")),
         "body:string_too_long": ("body_too_long", _l("Use at most %(num)d characters.", num=BODY_MAX)),
-        "body:string_pattern_mismatch": NUL_REFUSED,
+        "body:string_pattern_mismatch": CONTROL_REFUSED,
         "stance": ("unknown_stance", _l("Choose whether you agree, criticise, suggest or ask.")),
     }
 
@@ -304,13 +306,13 @@ class HelpfulState(Answer):
 
 class ReportInput(Input):
     reason: Literal[REPORT_REASONS]
-    text: str | None = Field(default=None, max_length=REPORT_TEXT_MAX, pattern=NO_NUL,
+    text: str | None = Field(default=None, max_length=REPORT_TEXT_MAX, pattern=PLAIN_TEXT,
                              description="Required for reason other.")
 
     value_errors: ClassVar = {
         "reason": ("unknown_reason", _l("Please choose a reason.")),
         "text": ("text_too_long", _l("Use at most %(num)d characters.", num=REPORT_TEXT_MAX)),
-        "text:string_pattern_mismatch": NUL_REFUSED,
+        "text:string_pattern_mismatch": CONTROL_REFUSED,
     }
 
 

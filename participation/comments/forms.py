@@ -4,10 +4,10 @@ answer a ``CommentError``; the views put its message next to the field it concer
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from ..forms import Form
 from .labels import REASON_LABELS, STANCE_LABELS
 from .models import BODY_MAX, REPORT_REASONS, REPORT_TEXT_MAX, STANCES
 
@@ -25,7 +25,7 @@ ERROR_FIELDS = {
 }
 
 
-class _Form(FlaskForm):
+class _Form(Form):
     def add_error(self, code: str, message: str) -> None:
         """Put a service error next to its field, or on the form as a whole."""
         name = ERROR_FIELDS.get(code)

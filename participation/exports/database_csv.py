@@ -161,13 +161,15 @@ def _local_time(value: sa.ColumnElement, postgresql: bool) -> sa.ColumnElement:
         return sa.func.to_char(sa.func.timezone(BERLIN.key, value), "YYYY-MM-DD HH24:MI:SS", type_=sa.Text)
     starts, offsets = transitions()
     text = sa.type_coerce(value, sa.Text)
-    return sa.func.datetime(text, _offset_tree(text, starts, offsets, 0, len(offsets) - 1), type_=sa.Text)
+    # To the second first: ``datetime`` would round a fraction of .9995 s or more up a second.
+    seconds = sa.func.substr(text, 1, 19)
+    return sa.func.datetime(seconds, _offset_tree(text, starts, offsets, 0, len(offsets) - 1), type_=sa.Text)
 
 
 def _offset_tree(value: sa.ColumnElement, starts: list[str], offsets: list[int], low: int, high: int):
     """SQLite: the offset at a time, as a binary search over the transitions in nested CASE
     (about eight comparisons a row). SQLite keeps naive UTC as text ``YYYY-MM-DD HH:MM:SS.ffffff``,
-    which compares as the time it names; ``datetime`` drops the fraction, as Python's path does."""
+    which compares as the time it names."""
     if low == high:
         return sa.literal(f"{offsets[low]:+d} seconds", sa.Text)
     middle = (low + high + 1) // 2

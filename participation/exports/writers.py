@@ -384,7 +384,9 @@ def write_xlsx(ctx: ExportContext, out: IO[bytes]) -> None:
         sheet.auto_filter.ref = f"A1:{get_column_letter(width)}{rows + 1}"
 
     def text_cell(sheet, value: str):
-        cell = WriteOnlyCell(sheet, value=value)
+        # Characters XML cannot hold (most C0 controls) would stop openpyxl: left out, as in the
+        # tables' cells below.
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
         cell.data_type = "s"  # openpyxl would take a leading "=" for a formula
         return cell
 

@@ -7,13 +7,13 @@ Messages are lazy strings so they follow the moderator's language. Every decisio
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from ..comments.labels import REASON_LABELS
 from ..comments.models import HIDE_REASONS
+from ..forms import Form
 
 NOTE_MAX = 1000
 
@@ -37,7 +37,7 @@ def _note(label) -> TextAreaField:
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Approve, or unmark/mark official: nothing to fill in but where to go back to."""
 
     next = HiddenField()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..forms import Form
 from .models import KINDS, OUTCOMES, PLACE_KINDS
 from .services import EXPLANATION_MAX, RATIONALE_MAX, TEXT_MAX, TITLE_MAX
 
@@ -71,7 +71,7 @@ def _comment_ids(form, field) -> None:
         raise ValidationError(_l("Choose comments from the list."))
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(Form):
     kind = RadioField(
         _l("What does the proposal do?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
         default="amend", validate_choice=False,
@@ -100,7 +100,7 @@ class ProposalForm(FlaskForm):
     action = HiddenField()  # "preview" shows the diff without saving
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     to = HiddenField(validators=[AnyOf(tuple(STATE_LABELS))])
     reason = _text(_l("Reason"), RATIONALE_MAX)
     # accepted_modified: the administration's version of the text
@@ -112,7 +112,7 @@ class TransitionForm(FlaskForm):
     body_en = _text(_l("Text (English)"), TEXT_MAX)
 
 
-class SupersedeForm(FlaskForm):
+class SupersedeForm(Form):
     """Resolve a conflict: this accepted proposal gives way to another on the same item."""
 
     by = SelectField(_l("Superseded by proposal"), coerce=int, validate_choice=False)
@@ -121,7 +121,7 @@ class SupersedeForm(FlaskForm):
         Length(max=RATIONALE_MAX, message=_l("Use at most %(max)d characters."))])
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     """One outcome for the selected comments (bulk)."""
 
     comments = SelectMultipleField(_l("Selected comments"), coerce=int, validate_choice=False,

@@ -12,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from pydantic import Field
 
 from ..api.models import (
+    CONTROL_REFUSED,
     ID_MAX,
-    NO_NUL,
-    NUL_REFUSED,
+    PLAIN_TEXT,
     Answer,
     CommentOutcome,
     Input,
@@ -38,7 +38,7 @@ PlaceKind = Literal[PLACE_KINDS]  # type: ignore[valid-type]
 # --- requests ---------------------------------------------------------------------------------
 
 def _text(description: str = "") -> object:
-    return Field(None, pattern=NO_NUL, description=description or None)
+    return Field(None, pattern=PLAIN_TEXT, description=description or None)
 
 
 class ProposalText(Input):
@@ -55,13 +55,14 @@ class ProposalPlace(Input):
     """Where an added item goes: a target picture under a field, or a guiding coordinate."""
 
     kind: PlaceKind
-    parent: str | None = Field(None, pattern=NO_NUL, description="key of the field of action (for a target picture)")
+    parent: str | None = Field(None, pattern=PLAIN_TEXT,
+                               description="key of the field of action (for a target picture)")
     position: JsonInt | None = Field(None, ge=1, le=1000)
 
 
 class ProposalIn(Input):
     kind: Kind
-    item: str | None = Field(None, pattern=NO_NUL, description="key of the item (null for kind add)")
+    item: str | None = Field(None, pattern=PLAIN_TEXT, description="key of the item (null for kind add)")
     place: ProposalPlace | None = None
     title: ProposalText | None = None
     summary: ProposalText | None = None
@@ -73,7 +74,7 @@ class ProposalIn(Input):
         "kind": ("unknown_kind", _l("Choose what the proposal does: amend, add, remove or keep.")),
         "place": ("invalid_place", _l("The position is a number from 1 to 1000.")),
         "comments": ("unknown_comments", _l("Choose comments from the list.")),
-        **{name: NUL_REFUSED for name in ("item", "title", "summary", "body", "rationale")},
+        **{name: CONTROL_REFUSED for name in ("item", "title", "summary", "body", "rationale")},
     }
 
 
@@ -87,7 +88,7 @@ class TransitionIn(Input):
 
     value_errors: ClassVar = {
         "to": ("unknown_state", _l("There is no such state of a proposal.")),
-        **{name: NUL_REFUSED for name in ("reason", "title", "summary", "body")},
+        **{name: CONTROL_REFUSED for name in ("reason", "title", "summary", "body")},
     }
 
 
@@ -97,7 +98,7 @@ class OutcomeIn(Input):
 
     value_errors: ClassVar = {
         "outcome": ("unknown_outcome", _l("Please choose an outcome.")),
-        "explanation": NUL_REFUSED,
+        "explanation": CONTROL_REFUSED,
     }
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import Form
 
-class RedeemCodeForm(FlaskForm):
+
+class RedeemCodeForm(Form):
     code = StringField(
         _l("Invitation code"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],

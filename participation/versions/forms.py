@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from ..forms import Form
 from ..strategy.services import LIMITS
 from .services import REASON_MAX, REFERENCE_MAX
 
 
-class ComposeForm(FlaskForm):
+class ComposeForm(Form):
     base = SelectField(_l("Based on the published version"), coerce=int,
                        validators=[InputRequired(message=_l("Please choose a version."))])
     round = SelectField(_l("Accepted proposals of the round"), coerce=int, validate_choice=True)
@@ -22,7 +22,7 @@ class ComposeForm(FlaskForm):
     )
 
 
-class ItemEditForm(FlaskForm):
+class ItemEditForm(Form):
     title_de = StringField(_l("Title (German)"), validators=[
         DataRequired(message=_l("The German title must not be empty.")), Length(max=LIMITS["title"])])
     title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=LIMITS["title"])])
@@ -38,7 +38,7 @@ class ItemEditForm(FlaskForm):
     started_from = HiddenField()
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     adopted_on = DateField(_l("Date of the council decision (optional)"), validators=[Optional()])
     council_reference = StringField(_l("Reference of the council decision (optional)"),
                                     validators=[Optional(), Length(max=REFERENCE_MAX)])
@@ -48,16 +48,16 @@ class PublishForm(FlaskForm):
     )
 
 
-class DiscardForm(FlaskForm):
+class DiscardForm(Form):
     confirm = BooleanField(
         _l("Yes, discard this draft with all its editorial changes."),
         validators=[DataRequired(message=_l("Please confirm that you want to discard this draft."))],
     )
 
 
-class NotifyForm(FlaskForm):
+class NotifyForm(Form):
     notify = BooleanField(_l("Notify me when the strategy is updated"))
 
 
-class UnsubscribeForm(FlaskForm):
+class UnsubscribeForm(Form):
     """Only the CSRF token: the button is the confirmation."""
