@@ -59,3 +59,14 @@ def test_successful_log_ins_do_not_count_as_guesses(limits, app, make_user):
     for _ in range(4):
         client = Client(app.test_client())
         assert _login_from(client, "198.51.100.7", PASSWORD).status_code == 302
+
+
+def test_only_forms_that_send_mail_count_against_the_mail_limit(limits, client):
+    """Typos on the registration form (422, no mail sent) do not use up the mail limit."""
+    from .test_accounts import register
+
+    limits["RATELIMIT_MAIL"] = "2 per minute"
+    wrong = {"email": "kein-mail", "display_name": "Anna", "password": "kurz"}
+    assert [client.submit("/register", wrong).status_code for _ in range(4)] == [422] * 4
+    statuses = [register(client, email=f"neu{i}@example.org", name=f"Neu {i}").status_code for i in range(3)]
+    assert statuses == [200, 200, 429]

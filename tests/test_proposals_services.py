@@ -14,7 +14,7 @@ from participation.proposals.services import TRANSITIONS, ProposalData, Proposal
 from participation.ratings.models import Rating
 from participation.rounds import services as rounds
 
-from .proposal_support import ADMIN, ITEM, MOD, OTHER_ITEM, OTHER_MOD, add_comment
+from .proposal_support import ADMIN, ITEM, MOD, OTHER_ITEM, OTHER_MOD, add_comment, item_of
 from .test_ratings import _rate_many
 
 
@@ -247,7 +247,8 @@ def test_publishing_is_refused_while_comments_have_no_outcome(ctx, db, frozen, m
         rounds.advance(db, round_, people["admin"])
     assert info.value.code == "comments_open"
     assert "3 comments have no outcome yet" in info.value.message
-    assert f"{ITEM} (2)" in info.value.message and f"{OTHER_ITEM} (1)" in info.value.message
+    titles = [item_of(db, round_, key).title for key in (ITEM, OTHER_ITEM)]  # titles people know, not keys
+    assert f"{titles[0]} (2)" in info.value.message and f"{titles[1]} (1)" in info.value.message
     assert round_.stage == "consolidation"
     with pytest.raises(rounds.RoundError):
         rounds.advance(db, round_, people["mod"], "Ich will")  # only admins override

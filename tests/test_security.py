@@ -159,6 +159,19 @@ def test_logging_in_gives_a_new_csrf_token(client, make_user, login):
     assert client.post("/konto", data=form | {"csrf_token": after}).status_code != 400
 
 
+def test_the_language_chosen_before_logging_in_stays(client, db, make_user, login):
+    """A German profile, English chosen in the header before logging in: the next page and the
+    "logged in" message are English, and the profile now says so."""
+    user = make_user(language="de")
+    assert client.submit("/sprache", {"language": "en", "next": "/login"}).status_code in (302, 303)
+    response = login()
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="en">' in page and "You are logged in." in page
+    db.refresh(user)
+    assert user.language == "en"
+
+
 def test_a_logged_in_session_cookie_slides_at_most_once_per_refresh_period(app, client, make_user, login):
     make_user()
     login()

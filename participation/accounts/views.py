@@ -19,6 +19,7 @@ from flask import (
 )
 from flask import session as http_session
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import db, permissions
@@ -38,7 +39,10 @@ from .forms import (
 from .models import LANGUAGES
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
-mail_limit = limiter.limit(config_limit("RATELIMIT_MAIL"), methods=["POST"])
+# Limits what sends mail; a form sent back with errors (422) sends none and does not count, so
+# people typing at a workshop's shared address are not locked out by their own typos.
+mail_limit = limiter.limit(config_limit("RATELIMIT_MAIL"), methods=["POST"],
+                           deduct_when=lambda response: response.status_code < 400)
 
 
 def init_login(app: Flask) -> None:
@@ -60,6 +64,13 @@ def _start_session(user, remember: bool = False) -> None:
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     http_session.permanent = True
     login_user(user, remember=remember)
+    # The language last chosen on this device (the switch in the header, before logging in) is
+    # the person's newest choice: it becomes the profile's. Messages of this request follow it.
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES and chosen != user.language:
+        user.language = chosen
+        db.session().commit()
+    refresh_locale()
 
 
 def _next_target(default: str = "strategy.home") -> str:

@@ -51,7 +51,8 @@ STEP_EXPLANATIONS = {
     "close": _l("The round ends now instead of at its closing time. No more ratings are accepted."),
     "consolidate": _l("Moderators start turning the ratings and comments into proposals. "
                       "Participants can no longer change anything."),
-    "publish": _l("The results of the consolidation are published. This is the last step and cannot be undone."),
+    # The confirmation page adds "This cannot be undone." to the steps it confirms.
+    "publish": _l("The results of the consolidation are published. This is the last step."),
 }
 # Steps that cannot be undone are confirmed on a page of their own (works without JavaScript).
 CONFIRM_STEPS = ("close", "publish")

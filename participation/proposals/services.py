@@ -491,7 +491,7 @@ def publication_refusal(db: Session, round_: Round) -> str | None:
     if not missing:
         return None
     total = sum(count for _item, count in missing)
-    places = ", ".join(f"{item.key} ({count})" for item, count in missing)
+    places = "; ".join(f"{item.title} ({count})" for item, count in missing)
     return ngettext("%(num)d comment has no outcome yet: %(places)s.",
                     "%(num)d comments have no outcome yet: %(places)s.", total, places=places)
 
