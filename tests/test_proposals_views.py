@@ -311,3 +311,28 @@ def test_bad_form_input_is_a_clear_4xx_or_a_fresh_form(client, db, frozen, make_
         assert client.get(f"/moderation/runden/{round_.id}/{ITEM}{query}").status_code == 200
     assert client.get(f"/moderation/vorschlaege/{2**40}").status_code == 404
     assert client.submit("/moderation/vorschlaege/1/status", {"to": "nonsense"}).status_code == 404
+
+
+def test_a_proposal_has_a_stable_address_that_respects_who_may_see_it(client, db, frozen, make_round, people, login):
+    """``/vorschlaege/<id>`` (cited by versions and the Synopse) leads to the proposal where the
+    viewer may see it, and is a 404 for everyone else."""
+    round_ = make_round("consolidation")
+    item = item_of(db, round_)
+    decided = Proposal(round_id=round_.id, kind="keep", item_id=item.id, state="accepted",
+                       author_id=people["mod"].id, rationale_de="Passt.", decision_reason="Überzeugt.",
+                       decided_at=utcnow())
+    draft = Proposal(round_id=round_.id, kind="keep", item_id=item.id, state="draft", author_id=people["mod"].id,
+                     rationale_de="Entwurf.")
+    db.add_all([decided, draft])
+    db.commit()
+    assert client.get(f"/vorschlaege/{decided.id}").status_code == 404  # not published yet
+    round_.stage = "published"
+    db.commit()
+    visitor = client.get(f"/vorschlaege/{decided.id}")
+    assert visitor.status_code == 302
+    assert visitor.headers["Location"].endswith(f"/runden/{round_.id}/vorschlaege#vorschlag-{decided.id}")
+    assert client.get(f"/vorschlaege/{draft.id}").status_code == 404
+    assert client.get("/vorschlaege/99999999").status_code == 404
+    as_(client, login, MOD)
+    assert client.get(f"/vorschlaege/{draft.id}").headers["Location"].endswith(
+        f"/runden/{round_.id}/vorschlaege#vorschlag-{draft.id}")

@@ -403,6 +403,23 @@ def public_list(round_id: int):
                            staff=permissions.can_use_workbench(current_user, round_))
 
 
+@bp.get("/vorschlaege/<int:proposal_id>")
+def permalink(proposal_id: int):
+    """A proposal's stable address, as versions, their comparison and the Synopse cite it: the
+    public list of its round where the viewer may see it there, else the workbench page for
+    staff, else 404 (nobody learns of proposals they may not see)."""
+    session = db.session()
+    proposal = services.get_proposal(session, proposal_id)
+    if proposal is None:
+        abort(404)
+    round_ = _round_or_404(proposal.round_id)
+    if any(p.id == proposal.id for p in services.visible_proposals(session, round_, current_user)):
+        return redirect(url_for("proposals.public_list", round_id=round_.id) + f"#vorschlag-{proposal.id}")
+    if permissions.can_use_workbench(current_user, round_):
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    abort(404)
+
+
 @bp.get("/runden/<int:round_id>/abwaegung")
 def consideration(round_id: int):
     round_ = _round_or_404(round_id)
