@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from participation.moderation.models import AuditEntry
 from participation.proposals import services
@@ -186,6 +187,11 @@ def test_outcomes_name_the_published_version_everywhere(app, db, frozen, make_ro
     exported = {row["comment"]: row for row in data["comment_outcomes"]}
     assert exported[comment.id]["version"] == "2.0" and exported[comment.id]["outcome"] == "incorporated"
     assert exported[other.id]["explanation"] == "Danke für die Frage."
+    # The Synopse names the proposal with its title and the reason of the decision, and links it.
+    synopsis = client.get("/strategie/versionen/1.0/vergleich/2.0/synopse").get_data(as_text=True)
+    assert f'href="/vorschlaege/{proposal.id}"' in synopsis and "Sichere Radwege überall" in synopsis
+    assert proposal.decision_reason and str(escape(proposal.decision_reason)) in synopsis
+    assert client.get(f"/vorschlaege/{proposal.id}").status_code == 302
 
 
 def test_workbench_and_evidence_carry_the_items_consensus_and_division(app, db, frozen, make_round, people,

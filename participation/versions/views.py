@@ -7,6 +7,7 @@ Synopse, an item's history, and the unsubscribe page of the update mails. Admini
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -106,8 +107,27 @@ def compare(a: str, b: str):
 @bp.get("/strategie/versionen/<a>/vergleich/<b>/synopse")
 def synopsis(a: str, b: str):
     older, newer = _visible_version(a), _visible_version(b)
-    compared = [e for e in version_services.compare(db.session(), older, newer) if e.change != "unchanged"]
-    return render_template("versions/synopsis.html", older=older, newer=newer, compared=compared)
+    session = db.session()
+    compared = [e for e in version_services.compare(session, older, newer) if e.change != "unchanged"]
+    return render_template("versions/synopsis.html", older=older, newer=newer, compared=compared,
+                           proposals=_visible_proposals(session, {i for e in compared for i in e.proposals}))
+
+
+def _visible_proposals(session, ids: set[int]) -> dict:
+    """The proposals of these ids that the viewer may read (their title and the reason of the
+    decision go into the Synopse); one query per round they come from."""
+    from ..proposals.models import Proposal
+    from ..proposals.services import visible_proposals
+    from ..rounds.services import get_round
+
+    found = {}
+    if not ids:
+        return found
+    for round_id in session.scalars(sa.select(Proposal.round_id).where(Proposal.id.in_(ids)).distinct()):
+        round_ = get_round(session, round_id)
+        if round_ is not None and permissions.can_view_round(current_user, round_):
+            found.update({p.id: p for p in visible_proposals(session, round_, current_user) if p.id in ids})
+    return found
 
 
 @bp.get("/strategie/<path:key>/verlauf")
