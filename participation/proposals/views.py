@@ -406,18 +406,16 @@ def public_list(round_id: int):
 @bp.get("/vorschlaege/<int:proposal_id>")
 def permalink(proposal_id: int):
     """A proposal's stable address, as versions, their comparison and the Synopse cite it: the
-    public list of its round where the viewer may see it there, else the workbench page for
-    staff, else 404 (nobody learns of proposals they may not see)."""
+    list of its round's proposals, where the viewer may see it there (the public once it is
+    decided and the round published, staff always), else 404 (nobody learns of the others)."""
     session = db.session()
     proposal = services.get_proposal(session, proposal_id)
     if proposal is None:
         abort(404)
     round_ = _round_or_404(proposal.round_id)
-    if any(p.id == proposal.id for p in services.visible_proposals(session, round_, current_user)):
-        return redirect(url_for("proposals.public_list", round_id=round_.id) + f"#vorschlag-{proposal.id}")
-    if permissions.can_use_workbench(current_user, round_):
-        return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    abort(404)
+    if not any(p.id == proposal.id for p in services.visible_proposals(session, round_, current_user)):
+        abort(404)
+    return redirect(url_for("proposals.public_list", round_id=round_.id) + f"#vorschlag-{proposal.id}")
 
 
 @bp.get("/runden/<int:round_id>/abwaegung")

@@ -123,7 +123,7 @@ def _visible_proposals(session, ids: set[int]) -> dict:
     found = {}
     if not ids:
         return found
-    for round_id in session.scalars(sa.select(Proposal.round_id).where(Proposal.id.in_(ids)).distinct()):
+    for round_id in session.scalars(sa.select(Proposal.round_id).where(Proposal.id.in_(ids)).distinct()).all():
         round_ = get_round(session, round_id)
         if round_ is not None and permissions.can_view_round(current_user, round_):
             found.update({p.id: p for p in visible_proposals(session, round_, current_user) if p.id in ids})
