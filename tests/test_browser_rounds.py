@@ -37,7 +37,8 @@ def open_round(live_server):
             opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30),
             item_ids=[i.id for i in rounds.rateable_items(session, version)],
             asks_importance=True, results_visibility="live"))
-        for email, language in (("de@example.org", "de"), ("en@example.org", "en"), ("nojs@example.org", "de")):
+        for email, language in (("de@example.org", "de"), ("en@example.org", "en"), ("nojs@example.org", "de"),
+                                ("keys@example.org", "en")):
             user = accounts.create_user(session, email, email.split("@")[0], "resident", PASSWORD)
             user.language = language
         session.commit()
@@ -125,6 +126,31 @@ def test_rating_without_javascript_by_keyboard(browser, live_server, open_round)
         assert stored(live_server, open_round, "nojs@example.org") == {}
     finally:
         context.close()
+
+
+def test_arrow_keys_save_the_choice_they_rest_on(open_tab, live_server, open_round):
+    """Arrow keys choose at every step of a radio group: what is stored is the last choice, sent
+    once the keys rest, and a screen reader hears one confirmation for it."""
+    tab = open_tab("en-US")
+    log_in(tab, "keys@example.org")
+    tab.goto(f"/runden/{open_round}/{ITEM}")
+    page = tab.page
+    page.focus("#agreement-1")
+    page.keyboard.press("Space")
+    status = page.locator("#rating-status")
+    status.filter(has_text="Agreement saved: Strongly disagree.").wait_for()
+    puts: list[str] = []
+    page.on("request", lambda request: puts.append(request.post_data or "") if request.method == "PUT" else None)
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    assert page.locator("#agreement-4").is_checked()
+    status.filter(has_text="Agreement saved: Tend to agree.").wait_for()
+    assert stored(live_server, open_round, "keys@example.org") == {"agreement": 4}
+    assert len(puts) == 1 and '"value": 4' in puts[0].replace('"value":4', '"value": 4')  # one save, not three
+    page.keyboard.press("ArrowRight")  # then leaves the form at once: the choice still arrives
+    page.keyboard.press("Tab")
+    status.filter(has_text="Agreement saved: Strongly agree.").wait_for()
+    assert stored(live_server, open_round, "keys@example.org") == {"agreement": 5}
 
 
 def test_rating_with_javascript_saves_at_once(open_tab, live_server, open_round):

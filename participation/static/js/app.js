@@ -48,9 +48,74 @@
     }
   }
 
+  // One question's choice is sent at a time and the last choice wins: a request waits for the
+  // one before it, so answers cannot overtake each other. Arrow keys move through a radio group
+  // and choose at every step: those choices are sent once the keys rest (KEY_PAUSE ms) or focus
+  // leaves the form, so a screen reader hears one "saved", not one per step.
+  var KEY_PAUSE = 700;
+
   function enhanceRatingForm(form) {
     var status = form.querySelector(".rating-status");
     var initialLabel = saveButton(form) ? saveButton(form).textContent : "";
+    var wanted = {}; // question -> value not sent yet
+    var sending = {}; // question -> a request is on its way
+    var timers = {};
+    var byKeys = false;
+
+    function send(question) {
+      window.clearTimeout(timers[question]);
+      if (sending[question] || !Object.prototype.hasOwnProperty.call(wanted, question)) {
+        return;
+      }
+      var value = wanted[question];
+      delete wanted[question];
+      sending[question] = true;
+      fetch(form.getAttribute("data-rating-url"), {
+        method: "PUT",
+        credentials: "same-origin",
+        keepalive: true, // a choice made just before leaving the page still arrives
+        headers: {
+          "Content-Type": "application/json",
+          "Accept": "application/json",
+          "X-CSRFToken": window.participation.csrfToken,
+        },
+        body: JSON.stringify({ question: question, value: value }),
+      })
+        .then(function (response) {
+          return response.json().then(function (data) {
+            return { ok: response.ok, data: data };
+          });
+        })
+        .then(function (result) {
+          var later = Object.prototype.hasOwnProperty.call(wanted, question);
+          if (result.ok && !later) {
+            status.textContent = result.data.message;
+            form.setAttribute("data-saved", "true");
+            markSaved(form);
+            // The rating is saved; a failed refresh only leaves the other parts as they were.
+            return refreshFromServer(form).catch(function () {});
+          }
+          if (!result.ok) {
+            status.textContent = result.data.error.message;
+            status.classList.add("is-error");
+          }
+        })
+        .catch(function () {
+          status.textContent = form.getAttribute("data-offline-message") || "";
+          status.classList.add("is-error");
+        })
+        .then(function () {
+          sending[question] = false;
+          send(question); // a choice made meanwhile
+        });
+    }
+
+    form.addEventListener("keydown", function (event) {
+      byKeys = /^Arrow/.test(event.key || "");
+    });
+    form.addEventListener("pointerdown", function () {
+      byKeys = false;
+    });
     form.addEventListener("change", function (event) {
       var input = event.target;
       if (!input || input.type !== "radio") {
@@ -62,36 +127,18 @@
         button.textContent = initialLabel;
         button.classList.remove("is-saved");
       }
-      fetch(form.getAttribute("data-rating-url"), {
-        method: "PUT",
-        credentials: "same-origin",
-        headers: {
-          "Content-Type": "application/json",
-          "Accept": "application/json",
-          "X-CSRFToken": window.participation.csrfToken,
-        },
-        body: JSON.stringify({ question: input.name, value: parseInt(input.value, 10) }),
-      })
-        .then(function (response) {
-          return response.json().then(function (data) {
-            return { ok: response.ok, data: data };
-          });
-        })
-        .then(function (result) {
-          if (result.ok) {
-            status.textContent = result.data.message;
-            form.setAttribute("data-saved", "true");
-            markSaved(form);
-            // The rating is saved; a failed refresh only leaves the other parts as they were.
-            return refreshFromServer(form).catch(function () {});
-          }
-          status.textContent = result.data.error.message;
-          status.classList.add("is-error");
-        })
-        .catch(function () {
-          status.textContent = form.getAttribute("data-offline-message") || "";
-          status.classList.add("is-error");
-        });
+      wanted[input.name] = parseInt(input.value, 10);
+      window.clearTimeout(timers[input.name]);
+      if (byKeys) {
+        timers[input.name] = window.setTimeout(function () { send(input.name); }, KEY_PAUSE);
+      } else {
+        send(input.name);
+      }
+    });
+    form.addEventListener("focusout", function (event) {
+      if (!form.contains(event.relatedTarget)) {
+        Object.keys(wanted).forEach(send);
+      }
     });
   }
 
