@@ -15,6 +15,8 @@ from flask.cli import with_appcontext
 
 from . import services
 
+MAX_ID = 2**31  # ids are 32-bit integers in the database
+
 
 @click.command("export")
 @click.argument("round_id", type=int)
@@ -51,9 +53,6 @@ def export_command(round_id: int, fmt: str, output: Path, open_data: bool) -> No
             raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
         session.commit()
     click.echo(f"Wrote {output} ({fmt}{', open data' if open_data else ''}) for round {round_id}.", err=True)
-
-
-MAX_ID = 2**31  # ids are 32-bit integers in the database
 
 
 @contextlib.contextmanager
